@@ -1,0 +1,186 @@
+/**
+ * Concrete `wsgi.input` and `wsgi.errors` streams that every gateway shares.
+ *
+ * `BodyInputStream` turns any source of byte chunks (a buffer, a Node `Readable`, the
+ * production server's body reader) into PEP 3333's file-like `read`/`readline`/`readlines`,
+ * never reading past the limit it is given. `TextErrorStream` writes text to a sink.
+ *
+ * @module
+ */
+import type { ErrorStream, InputStream } from "./types.ts";
+
+const EMPTY = new Uint8Array(0);
+const LF = 0x0a;
+
+/** Where a `BodyInputStream` pulls its bytes from: `null` means the body ended. */
+export type ChunkSource = () => Promise<Uint8Array | null> | Uint8Array | null;
+
+/** Turns an async iterable of chunks (a Node `Readable`, say) into a `ChunkSource`. */
+export function iterableSource(
+  iterable: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>,
+): ChunkSource {
+  let iterator: AsyncIterator<Uint8Array | string> | Iterator<Uint8Array> | undefined;
+  return async () => {
+    iterator ??=
+      Symbol.asyncIterator in iterable
+        ? iterable[Symbol.asyncIterator]()
+        : (iterable as Iterable<Uint8Array>)[Symbol.iterator]();
+    const step = await iterator.next();
+    if (step.done) return null;
+    const value = step.value;
+    return typeof value === "string" ? Buffer.from(value, "latin1") : value;
+  };
+}
+
+/**
+ * A `wsgi.input` over a source of chunks, with an optional byte limit (the request's
+ * `Content-Length`): it never asks the source for more once the limit is reached.
+ */
+export class BodyInputStream implements InputStream {
+  private readonly source: ChunkSource;
+  private remaining: number;
+  private buffered: Uint8Array = EMPTY;
+  private ended = false;
+
+  /**
+   * @param source where the bytes come from
+   * @param limit how many bytes the body has at most (`Infinity` when it ends by itself)
+   */
+  constructor(source: ChunkSource, limit = Number.POSITIVE_INFINITY) {
+    this.source = source;
+    this.remaining = limit;
+    if (limit <= 0) this.ended = true;
+  }
+
+  /** A stream over bytes already in memory. */
+  static of(data: Uint8Array | string = EMPTY): BodyInputStream {
+    const bytes = typeof data === "string" ? Buffer.from(data, "latin1") : data;
+    let given = false;
+    return new BodyInputStream(() => {
+      if (given) return null;
+      given = true;
+      return bytes;
+    }, bytes.length);
+  }
+
+  /** Bytes this stream may still hand out (buffered plus unread), `Infinity` if unknown. */
+  get bytesLeft(): number {
+    return this.ended ? this.buffered.length : this.buffered.length + this.remaining;
+  }
+
+  /** Pulls one more chunk into the buffer; false once the body is over. */
+  private async fill(): Promise<boolean> {
+    if (this.ended) return false;
+    let chunk = await this.source();
+    if (chunk === null) {
+      this.ended = true;
+      return false;
+    }
+    if (chunk.length > this.remaining) chunk = chunk.subarray(0, this.remaining);
+    this.remaining -= chunk.length;
+    if (this.remaining <= 0) this.ended = true;
+    this.buffered = this.buffered.length === 0 ? chunk : concat(this.buffered, chunk);
+    return true;
+  }
+
+  private take(n: number): Uint8Array {
+    const out = this.buffered.subarray(0, n);
+    this.buffered = this.buffered.subarray(n);
+    return out;
+  }
+
+  async read(size?: number): Promise<Uint8Array> {
+    checkSize(size, "read");
+    if (size === undefined || size < 0) {
+      while (await this.fill()) {}
+      return this.take(this.buffered.length);
+    }
+    while (this.buffered.length < size && (await this.fill())) {}
+    return this.take(Math.min(size, this.buffered.length));
+  }
+
+  async readline(size?: number): Promise<Uint8Array> {
+    checkSize(size, "readline");
+    const max = size === undefined || size < 0 ? Number.POSITIVE_INFINITY : size;
+    let scanned = 0;
+    for (;;) {
+      const at = this.buffered.indexOf(LF, scanned);
+      if (at !== -1 && at < max) return this.take(at + 1);
+      if (this.buffered.length >= max) return this.take(max);
+      scanned = this.buffered.length;
+      if (!(await this.fill())) return this.take(this.buffered.length);
+    }
+  }
+
+  async readlines(hint?: number): Promise<Uint8Array[]> {
+    checkSize(hint, "readlines");
+    const lines: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const line = await this.readline();
+      if (line.length === 0) return lines;
+      lines.push(line);
+      total += line.length;
+      if (hint !== undefined && hint > 0 && total >= hint) return lines;
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      const line = await this.readline();
+      if (line.length === 0) return;
+      yield line;
+    }
+  }
+}
+
+function checkSize(size: number | undefined, method: string): void {
+  if (size !== undefined && (typeof size !== "number" || !Number.isInteger(size))) {
+    throw new TypeError(`wsgi.input.${method}() takes an integer size, got ${String(size)}`);
+  }
+}
+
+/** Joins two byte arrays into a new one. */
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Something text can be written to: a Node `Writable`, `process.stderr`, or a function. */
+export type TextSink = { write(s: string): unknown } | ((s: string) => void);
+
+/** A `wsgi.errors` stream that writes text to a sink (by default `process.stderr`). */
+export class TextErrorStream implements ErrorStream {
+  private readonly sink: (s: string) => void;
+
+  constructor(sink: TextSink = process.stderr) {
+    this.sink = typeof sink === "function" ? sink : (s) => void sink.write(s);
+  }
+
+  write(s: string): void {
+    if (typeof s !== "string") {
+      throw new TypeError(`wsgi.errors.write() takes a string, got ${typeof s}`);
+    }
+    this.sink(s);
+  }
+
+  writelines(lines: Iterable<string>): void {
+    for (const line of lines) this.write(line);
+  }
+
+  flush(): void {}
+}
+
+/** A `wsgi.errors` stream that keeps what is written, for tests and in-process calls. */
+export class BufferedErrorStream extends TextErrorStream {
+  /** Everything written so far. */
+  text = "";
+
+  constructor() {
+    super((s) => {
+      this.text += s;
+    });
+  }
+}

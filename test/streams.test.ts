@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { Readable } from "node:stream";
+import { describe, it } from "node:test";
+import { BodyInputStream, BufferedErrorStream, iterableSource } from "../src/streams.ts";
+
+const text = (b: Uint8Array) => Buffer.from(b).toString("latin1");
+
+describe("BodyInputStream", () => {
+  it("read() with no size returns everything, then empty bytes", async () => {
+    const input = BodyInputStream.of("hello\nworld");
+    assert.equal(text(await input.read()), "hello\nworld");
+    assert.equal((await input.read()).length, 0);
+  });
+
+  it("read(n) returns at most n bytes across chunk boundaries", async () => {
+    const input = new BodyInputStream(
+      iterableSource(Readable.from([Buffer.from("ab"), Buffer.from("cde")])),
+    );
+    assert.equal(text(await input.read(3)), "abc");
+    assert.equal(text(await input.read(3)), "de");
+    assert.equal(text(await input.read(3)), "");
+  });
+
+  it("never reads past its limit, even when the source has more", async () => {
+    const input = new BodyInputStream(
+      iterableSource([Buffer.from("12345"), Buffer.from("678")]),
+      6,
+    );
+    assert.equal(text(await input.read()), "123456");
+    assert.equal(input.bytesLeft, 0);
+  });
+
+  it("readline() splits on LF and honours size", async () => {
+    const input = BodyInputStream.of("one\ntwo\nthree");
+    assert.equal(text(await input.readline()), "one\n");
+    assert.equal(text(await input.readline(2)), "tw");
+    assert.equal(text(await input.readline()), "o\n");
+    assert.equal(text(await input.readline()), "three");
+    assert.equal(text(await input.readline()), "");
+  });
+
+  it("readlines(hint) stops once the total reaches the hint", async () => {
+    const input = BodyInputStream.of("a\nbb\nccc\n");
+    assert.deepEqual((await input.readlines(3)).map(text), ["a\n", "bb\n"]);
+    assert.deepEqual((await input.readlines()).map(text), ["ccc\n"]);
+  });
+
+  it("iterates lines with for await", async () => {
+    const lines: string[] = [];
+    for await (const line of BodyInputStream.of("x\ny\n")) lines.push(text(line));
+    assert.deepEqual(lines, ["x\n", "y\n"]);
+  });
+
+  it("rejects a size that is not an integer", async () => {
+    await assert.rejects(BodyInputStream.of("x").read(1.5), /integer size, got 1.5/);
+  });
+});
+
+describe("BufferedErrorStream", () => {
+  it("keeps what is written and rejects non-strings", () => {
+    const errors = new BufferedErrorStream();
+    errors.write("a");
+    errors.writelines(["b", "c"]);
+    errors.flush();
+    assert.equal(errors.text, "abc");
+    assert.throws(() => errors.write(1 as unknown as string), /takes a string, got number/);
+  });
+});
