@@ -223,6 +223,23 @@ describe("validator: conforming applications", () => {
     await body.close?.();
   });
 
+  it("keeps both protocols of a body that is iterable and async-iterable", async () => {
+    const app: WSGIApplication = (_environ, startResponse) => {
+      startResponse("200 OK", ok);
+      return Object.assign([Buffer.from("s")], {
+        async *[Symbol.asyncIterator]() {
+          yield Buffer.from("a");
+        },
+      });
+    };
+    const body = (await call(app)) as Iterable<Uint8Array> & AsyncIterable<Uint8Array>;
+    assert.equal(text([...body]), "s");
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of body) chunks.push(chunk);
+    assert.equal(text(chunks), "a");
+    await (body as ResponseBody).close?.();
+  });
+
   it("forwards close() to the application's body", async () => {
     let closed = 0;
     const app: WSGIApplication = (_environ, startResponse) => {
