@@ -37,6 +37,12 @@ export class WSGIWarning extends Error {
  * Wrap `app` in a WSGI application that forwards every request to it and checks that both
  * the application and the server calling it follow PEP 3333. A violation throws an
  * `AssertionError`; questionable behaviour emits a `WSGIWarning`.
+ *
+ * @example
+ * const app = validator((environ, startResponse) => {
+ *   startResponse("200 OK", [["Content-Type", "text/plain"]]);
+ *   return [Buffer.from("Hello World")];
+ * });
  */
 export function validator(app: WSGIApplication): WSGIApplication {
   return function validatedApp(...args: unknown[]): ResponseBody | Promise<ResponseBody> {
