@@ -537,7 +537,6 @@ function wrapBody(body: unknown, state: RequestState): ResponseBody {
 class CheckedBody {
   readonly original: ResponseBody;
   readonly state: RequestState;
-  closed = false;
   /** Whether the first chunk (or the end) is still to come: `startResponse` is checked there. */
   firstPending = true;
 
@@ -548,7 +547,7 @@ class CheckedBody {
   }
 
   checkOpen(): void {
-    if (this.closed) fail("Iterator read after closed");
+    if (this.state.bodyClosed) fail("Iterator read after closed");
   }
 
   checkChunk(value: unknown): void {
@@ -573,10 +572,9 @@ class CheckedBody {
   }
 
   close(): void | Promise<void> {
-    if (this.closed) {
+    if (this.state.bodyClosed) {
       fail("close() was called twice on the application's body; call it exactly once");
     }
-    this.closed = true;
     this.state.bodyClosed = true;
     unclosedBodies.unregister(this);
     return this.original.close?.();
@@ -643,6 +641,13 @@ class AsyncCheckedIterator implements AsyncIterableIterator<Uint8Array, undefine
   }
 }
 
+/** Starts a checked async iteration of the original body. */
+function checkedAsyncIterator(body: CheckedBody): AsyncCheckedIterator {
+  body.checkOpen();
+  const inner = (body.original as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  return new AsyncCheckedIterator(body, inner);
+}
+
 class SyncCheckedBody extends CheckedBody implements Iterable<Uint8Array> {
   [Symbol.iterator](): SyncCheckedIterator {
     this.checkOpen();
@@ -652,17 +657,13 @@ class SyncCheckedBody extends CheckedBody implements Iterable<Uint8Array> {
 
 class AsyncCheckedBody extends CheckedBody implements AsyncIterable<Uint8Array> {
   [Symbol.asyncIterator](): AsyncCheckedIterator {
-    this.checkOpen();
-    const inner = (this.original as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    return new AsyncCheckedIterator(this, inner);
+    return checkedAsyncIterator(this);
   }
 }
 
 /** A body that is both iterable and async-iterable keeps both, so the server may choose. */
 class DualCheckedBody extends SyncCheckedBody implements AsyncIterable<Uint8Array> {
   [Symbol.asyncIterator](): AsyncCheckedIterator {
-    this.checkOpen();
-    const inner = (this.original as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    return new AsyncCheckedIterator(this, inner);
+    return checkedAsyncIterator(this);
   }
 }
