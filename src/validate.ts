@@ -351,17 +351,20 @@ function checkHeaders(headers: unknown): asserts headers is HeaderTuple[] {
   }
 }
 
-/** Responses that must not have a body, and so no `Content-Type`. */
-const NO_MESSAGE_BODY = new Set([204, 304]);
+/**
+ * Responses that must not have a body, and so need no `Content-Type`: 204 and 304 as in
+ * CPython, and also 1xx (RFC 9110 §15.2), which CPython forgets.
+ */
+const noMessageBody = (code: number) => code < 200 || code === 204 || code === 304;
 
 function checkContentType(code: number, headers: HeaderTuple[]): void {
   for (const [name] of headers) {
     if (name.toLowerCase() === "content-type") {
-      if (!NO_MESSAGE_BODY.has(code)) return;
+      if (!noMessageBody(code)) return;
       fail(`Content-Type header found in a ${code} response, which must not return content.`);
     }
   }
-  if (!NO_MESSAGE_BODY.has(code)) {
+  if (!noMessageBody(code)) {
     fail(`No Content-Type header found in headers (${repr(headers)})`);
   }
 }

@@ -605,9 +605,9 @@ describe("validator: start_response", () => {
     );
   });
 
-  it("requires a Content-Type header, as CPython does, except for 204 and 304", async () => {
+  it("requires a Content-Type header, except for 1xx, 204 and 304", async () => {
     await rejectsWith(responding("200 OK", []), /No Content-Type header found in headers/);
-    await rejectsWith(responding("100 Continue", []), /No Content-Type header found/);
+    await serve(responding("103 Early Hints", [["Link", "</a.css>; rel=preload"]]));
     await serve(responding("204 No Content", []));
     await serve(responding("304 Not Modified", [["ETag", '"x"']]));
   });
