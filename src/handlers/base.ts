@@ -1,0 +1,455 @@
+/**
+ * `BaseHandler`: the WSGI algorithm, written once (PEP 3333, CPython's `wsgiref.handlers`).
+ *
+ * Theory of operation: `run(app)` builds the environ (`setupEnviron`), calls the
+ * application, then `finishResponse` iterates the body, handing each chunk to `write`.
+ * `write` sends the headers before the first non-empty chunk (`sendHeaders`), then the
+ * chunk through the abstract `write_`/`flush_` hooks. Errors before the headers went out
+ * become `errorOutput`'s 500 page; errors after cut the response short. The body's
+ * `close()` runs exactly once on every path. Every gateway (the simple server, CGI, the
+ * production server, the bridges, the test client) is a subclass that only supplies I/O.
+ *
+ * The hooks may return promises: that is how a slow client's backpressure reaches the
+ * application. A synchronous body is iterated synchronously, with no microtask per chunk
+ * unless a hook asks to wait.
+ *
+ * @module
+ */
+import { AssertionError } from "node:assert";
+import { Headers } from "../headers.ts";
+import type {
+  ErrorStream,
+  FileLike,
+  FileWrapperFactory,
+  HeaderTuple,
+  InputStream,
+  ResponseBody,
+  StartResponse,
+  WriteCallable,
+  WSGIApplication,
+  WSGIEnvironment,
+} from "../types.ts";
+import { FileWrapper, guessScheme, isHopByHop } from "../util.ts";
+import { httpDate } from "./date.ts";
+import { readEnviron } from "./environ.ts";
+
+/** A class whose instances are `wsgi.file_wrapper` bodies, such as `util.FileWrapper`. */
+export type FileWrapperClass = new (filelike: FileLike | number, blksize?: number) => ResponseBody;
+
+/** Errors that mean the client went away: the response is abandoned, not reported. */
+const CLIENT_GONE = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_DESTROYED"]);
+
+/** True if `error` says the peer closed the connection (`ECONNRESET`, `EPIPE`, ...). */
+export function isClientGone(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && CLIENT_GONE.has(code);
+}
+
+/** True for statuses whose responses never carry a body (RFC 9110 §6.4.1). */
+export function statusForbidsBody(code: number): boolean {
+  return code < 200 || code === 204 || code === 304;
+}
+
+const LATIN1 = /^[\0-\xff]*$/;
+
+function checkString(value: unknown, title: string): string {
+  if (typeof value === "string") return value;
+  throw new AssertionError({
+    message: `${title} must be of type string (got ${describe(value)})`,
+  });
+}
+
+/** A short, safe description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 80));
+  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === "object") return value.constructor?.name ?? "object";
+  return `${typeof value} ${String(value)}`;
+}
+
+/** True if `value` is a promise or another thenable. */
+export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+/** Calls the body's `close()` if it has one, and waits for it. */
+export async function closeBody(body: unknown): Promise<void> {
+  const close = (body as { close?: unknown } | null | undefined)?.close;
+  if (typeof close === "function") await close.call(body);
+}
+
+/**
+ * Runs one WSGI application for one request. Subclasses supply the I/O: `write_`,
+ * `flush_`, `getStdin`, `getStderr` and `addCgiVars`; the rest may be overridden to
+ * customise the environ, headers and error handling, as in CPython.
+ */
+export abstract class BaseHandler {
+  /** The value of `wsgi.version`. */
+  wsgiVersion: readonly [number, number] = [1, 0];
+  /** The value of `wsgi.multithread`. */
+  wsgiMultithread = true;
+  /** The value of `wsgi.multiprocess`. */
+  wsgiMultiprocess = true;
+  /** The value of `wsgi.run_once`: true only under CGI. */
+  wsgiRunOnce = false;
+  /** True when writing to the client directly (`HTTP/1.x` status line); false for CGI-like gateways (`Status:` header). */
+  originServer = true;
+  /** The HTTP version of the status line an origin server writes. */
+  httpVersion = "1.0";
+  /** The default `SERVER_SOFTWARE` and `Server` header of an origin server, if any. */
+  serverSoftware: string | undefined = undefined;
+  /** Variables every environ starts with: by default `readEnviron()` as of import time. */
+  osEnviron: Readonly<Record<string, string>> = DEFAULT_OS_ENVIRON;
+  /** The class of `wsgi.file_wrapper` bodies, or null to offer none. */
+  wsgiFileWrapper: FileWrapperClass | null = FileWrapper;
+  /** The class used to hold the response headers. */
+  headersClass: typeof Headers = Headers;
+  /** How many stack frames `logException` prints; undefined prints them all. */
+  tracebackLimit: number | undefined = undefined;
+  /** The status of the error page sent when the application fails before its headers. */
+  errorStatus = "500 Internal Server Error";
+  /** The headers of that error page. */
+  errorHeaders: HeaderTuple[] = [["Content-Type", "text/plain"]];
+  /** The body of that error page. */
+  errorBody: Uint8Array = Buffer.from(
+    "A server error occurred.  Please contact the administrator.",
+    "latin1",
+  );
+
+  /** The status the application gave, once `startResponse` was called. */
+  status: string | undefined = undefined;
+  /** What the application returned. */
+  result: ResponseBody | undefined = undefined;
+  /** True once the status line and headers went out. */
+  headersSent = false;
+  /** The response headers, once `startResponse` was called. */
+  headers: Headers | undefined = undefined;
+  /** Body bytes sent so far. */
+  bytesSent = 0;
+  /** The environ of the request being handled (set by `setupEnviron`). */
+  environ!: WSGIEnvironment;
+
+  /** False once a status or method rules out a body: HEAD, 1xx, 204, 304. */
+  private bodyAllowed = true;
+  private readonly boundWrite: WriteCallable = (data) => this.write(data);
+  private readonly boundStartResponse: StartResponse = (status, headers, excInfo) =>
+    this.startResponse(status, headers, excInfo);
+
+  /**
+   * Invokes the application and sends its response; resolves when the response is
+   * finished and the body's `close()` was called. Errors the handler cannot report to
+   * the client (a failure while sending the error page) reject.
+   */
+  async run(application: WSGIApplication): Promise<void> {
+    try {
+      this.setupEnviron();
+      let result = application(this.environ, this.boundStartResponse);
+      if (isPromiseLike<ResponseBody>(result)) result = await result;
+      this.result = result;
+      await this.finishResponse();
+    } catch (error) {
+      if (isClientGone(error)) return;
+      try {
+        await this.handleError(error);
+      } catch (second) {
+        await this.close();
+        throw second;
+      }
+    }
+  }
+
+  /** Builds `this.environ` for the request: `osEnviron`, the CGI variables, then the `wsgi.*` keys. */
+  setupEnviron(): void {
+    const env = { ...this.osEnviron } as unknown as WSGIEnvironment;
+    this.environ = env;
+    this.addCgiVars();
+    env["wsgi.input"] = this.getStdin();
+    env["wsgi.errors"] = this.getStderr();
+    env["wsgi.version"] = this.wsgiVersion;
+    env["wsgi.run_once"] = this.wsgiRunOnce;
+    env["wsgi.url_scheme"] = this.getScheme();
+    env["wsgi.multithread"] = this.wsgiMultithread;
+    env["wsgi.multiprocess"] = this.wsgiMultiprocess;
+    if (this.wsgiFileWrapper !== null)
+      env["wsgi.file_wrapper"] = fileWrapperFactory(this.wsgiFileWrapper);
+    if (this.originServer && this.serverSoftware && env.SERVER_SOFTWARE === undefined) {
+      env.SERVER_SOFTWARE = this.serverSoftware;
+    }
+  }
+
+  /**
+   * Sends the body, then closes it. A file-wrapper body goes to `sendfile()` first; a
+   * synchronous iterable is iterated synchronously. On failure the body is closed and
+   * the error goes on to `run`.
+   */
+  async finishResponse(): Promise<void> {
+    const result = this.result;
+    try {
+      if (!this.resultIsFile() || !(await this.sendfile())) {
+        if (result === undefined || result === null) {
+          throw new TypeError("the application returned nothing: return an iterable of Uint8Array");
+        }
+        if (typeof result === "string" || result instanceof Uint8Array) {
+          throw new TypeError(
+            `the application must return an iterable of Uint8Array chunks (such as [body]), not a ${describe(result)}`,
+          );
+        }
+        if (Symbol.iterator in result) {
+          for (const data of result as Iterable<Uint8Array>) {
+            const pending = this.write(data);
+            if (pending) await pending;
+          }
+        } else if (Symbol.asyncIterator in result) {
+          for await (const data of result as AsyncIterable<Uint8Array>) {
+            const pending = this.write(data);
+            if (pending) await pending;
+          }
+        } else {
+          throw new TypeError(
+            `the application must return an iterable of Uint8Array chunks, got ${describe(result)}`,
+          );
+        }
+        await this.finishContent();
+      }
+    } catch (error) {
+      await closeBody(result);
+      throw error;
+    }
+    await this.close();
+  }
+
+  /** The URL scheme of the request: `guessScheme(environ)` by default. */
+  getScheme(): string {
+    return guessScheme(this.environ);
+  }
+
+  /** Sets `Content-Length` when the body is a one-chunk array (its length is then known). */
+  setContentLength(): void {
+    const result = this.result;
+    if (Array.isArray(result) && result.length === 1) {
+      this.headers!.set("Content-Length", String(this.bytesSent));
+    }
+  }
+
+  /** Last changes to the headers before they are sent: a `Content-Length` where it can be known. */
+  cleanupHeaders(): void {
+    if (this.bodyAllowed && !this.headers!.has("Content-Length")) this.setContentLength();
+  }
+
+  /**
+   * The `start_response` callable (PEP 3333). Checks the status (`NNN reason`, latin-1)
+   * and the headers (strings, latin-1, not hop-by-hop), stores them, and returns `write`.
+   */
+  startResponse(status: string, headers: HeaderTuple[], excInfo?: unknown): WriteCallable {
+    if (excInfo !== undefined && excInfo !== null) {
+      if (this.headersSent) throw excInfo;
+    } else if (this.headers !== undefined) {
+      throw new AssertionError({ message: "Headers already set!" });
+    }
+    checkString(status, "Status");
+    if (status.length < 4)
+      throw new AssertionError({ message: "Status must be at least 4 characters" });
+    if (!/^\d{3}$/.test(status.slice(0, 3))) {
+      throw new AssertionError({
+        message: `Status message must begin w/3-digit code: ${describe(status)}`,
+      });
+    }
+    if (status[3] !== " ") {
+      throw new AssertionError({
+        message: `Status message must have a space after code: ${describe(status)}`,
+      });
+    }
+    if (!LATIN1.test(status) || /[\r\n\0]/.test(status)) {
+      throw new AssertionError({
+        message: `Status must be latin-1 text without CR/LF/NUL: ${describe(status)}`,
+      });
+    }
+    if (!Array.isArray(headers)) {
+      throw new AssertionError({
+        message: `Headers must be an array of [name, value] (got ${describe(headers)})`,
+      });
+    }
+    for (const header of headers) {
+      if (!Array.isArray(header) || header.length !== 2) {
+        throw new AssertionError({
+          message: `Each header must be a [name, value] pair (got ${describe(header)})`,
+        });
+      }
+      const name = checkString(header[0], "Header name");
+      const value = checkString(header[1], "Header value");
+      if (isHopByHop(name)) {
+        throw new AssertionError({
+          message: `Hop-by-hop header, '${name}: ${value}', not allowed`,
+        });
+      }
+      if (!LATIN1.test(name) || !LATIN1.test(value)) {
+        throw new AssertionError({ message: `Header '${name}' must be latin-1 encodable` });
+      }
+    }
+    this.status = status;
+    this.headers = new this.headersClass(headers);
+    const code = Number(status.slice(0, 3));
+    this.bodyAllowed = !statusForbidsBody(code) && this.environ?.REQUEST_METHOD !== "HEAD";
+    return this.boundWrite;
+  }
+
+  /** Writes the status line (or CGI `Status:` header), `Date` and `Server` through `write_`. */
+  sendPreamble(): void | Promise<void> {
+    if (this.originServer) {
+      if (this.clientIsModern()) {
+        let head = `HTTP/${this.httpVersion} ${this.status}\r\n`;
+        if (!this.headers!.has("Date")) head += `Date: ${httpDate()}\r\n`;
+        if (this.serverSoftware && !this.headers!.has("Server")) {
+          head += `Server: ${this.serverSoftware}\r\n`;
+        }
+        return this.write_(Buffer.from(head, "latin1"));
+      }
+    } else {
+      return this.write_(Buffer.from(`Status: ${this.status}\r\n`, "latin1"));
+    }
+  }
+
+  /**
+   * The `write()` callable (PEP 3333): sends the headers before the first chunk, then the
+   * chunk. Returns a promise while the transport has not yet taken the bytes.
+   */
+  write(data: Uint8Array): void | Promise<void> {
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(`write() argument must be a Uint8Array, got ${describe(data)}`);
+    }
+    if (!this.status) throw new AssertionError({ message: "write() before start_response()" });
+    if (!this.headersSent) {
+      if (data.length === 0) return;
+      this.bytesSent = data.length;
+      const sent = this.sendHeaders();
+      if (sent) return sent.then(() => this.writeBody(data));
+    } else {
+      this.bytesSent += data.length;
+    }
+    return this.writeBody(data);
+  }
+
+  private writeBody(data: Uint8Array): void | Promise<void> {
+    if (!this.bodyAllowed || data.length === 0) return;
+    const written = this.write_(data);
+    if (written) return written.then(() => this.flush_());
+    return this.flush_();
+  }
+
+  /**
+   * Transmits a `wsgi.file_wrapper` body by a platform-specific path. Return true if it
+   * did (after sending the headers itself); the default returns false, so the body is
+   * iterated as usual.
+   */
+  sendfile(): boolean | Promise<boolean> {
+    return false;
+  }
+
+  /** Makes sure the headers went out at the end of the body (with `Content-Length: 0` if none was set). */
+  finishContent(): void | Promise<void> {
+    if (!this.headersSent) {
+      if (this.bodyAllowed) this.headers!.setDefault("Content-Length", "0");
+      return this.sendHeaders();
+    }
+  }
+
+  /** Closes the body and resets the per-request state. */
+  async close(): Promise<void> {
+    try {
+      await closeBody(this.result);
+    } finally {
+      this.result = undefined;
+      this.headers = undefined;
+      this.status = undefined;
+      this.bytesSent = 0;
+      this.headersSent = false;
+      this.bodyAllowed = true;
+    }
+  }
+
+  /** Sends the status line and headers through `write_`. */
+  sendHeaders(): void | Promise<void> {
+    this.cleanupHeaders();
+    this.headersSent = true;
+    if (!this.originServer || this.clientIsModern()) {
+      const preamble = this.sendPreamble();
+      if (preamble) return preamble.then(() => this.write_(this.headers!.toBytes()));
+      return this.write_(this.headers!.toBytes());
+    }
+  }
+
+  /** True if the body is an instance of `wsgiFileWrapper`, so `sendfile()` may send it. */
+  resultIsFile(): boolean {
+    const wrapper = this.wsgiFileWrapper;
+    return wrapper !== null && this.result instanceof wrapper;
+  }
+
+  /** True unless the request is HTTP/0.9, whose clients take no status line or headers. */
+  clientIsModern(): boolean {
+    return String(this.environ.SERVER_PROTOCOL ?? "").toUpperCase() !== "HTTP/0.9";
+  }
+
+  /** Writes the error's stack (at most `tracebackLimit` frames) to the error stream and flushes it. */
+  logException(error: unknown): void {
+    const stderr = this.getStderr();
+    stderr.write(`${formatError(error, this.tracebackLimit)}\n`);
+    stderr.flush();
+  }
+
+  /** Logs the error, and if the headers were not sent yet, sends `errorOutput`'s page instead. */
+  async handleError(error: unknown): Promise<void> {
+    this.logException(error);
+    if (!this.headersSent) {
+      this.result = this.errorOutput(this.environ, this.boundStartResponse, error);
+      await this.finishResponse();
+    }
+  }
+
+  /** A small WSGI app that produces the error page from `errorStatus`, `errorHeaders` and `errorBody`. */
+  errorOutput(
+    _environ: WSGIEnvironment,
+    startResponse: StartResponse,
+    error: unknown = new Error("unknown error"),
+  ): ResponseBody {
+    startResponse(this.errorStatus, this.errorHeaders.slice(), error);
+    return [this.errorBody];
+  }
+
+  /** Queues bytes for the client; may send them at once, may return a promise for backpressure. */
+  protected abstract write_(data: Uint8Array): void | Promise<void>;
+  /** Pushes queued bytes to the client; may do nothing. */
+  protected abstract flush_(): void | Promise<void>;
+  /** The `wsgi.input` of the request. */
+  abstract getStdin(): InputStream;
+  /** The `wsgi.errors` of the request. */
+  abstract getStderr(): ErrorStream;
+  /** Adds the request's CGI variables to `this.environ`. */
+  abstract addCgiVars(): void;
+}
+
+const DEFAULT_OS_ENVIRON: Readonly<Record<string, string>> = Object.freeze(readEnviron());
+
+const factories = new WeakMap<FileWrapperClass, FileWrapperFactory>();
+
+/** The `wsgi.file_wrapper` callable for a wrapper class (one per class, cached). */
+function fileWrapperFactory(wrapper: FileWrapperClass): FileWrapperFactory {
+  let factory = factories.get(wrapper);
+  if (!factory) {
+    factory = (filelike, blksize) =>
+      new wrapper(filelike, blksize) as ReturnType<FileWrapperFactory>;
+    factories.set(wrapper, factory);
+  }
+  return factory;
+}
+
+/** Formats an error like a traceback: its stack, cut to `limit` frames when given. */
+export function formatError(error: unknown, limit?: number): string {
+  if (!(error instanceof Error)) return `Uncaught ${describe(error)}`;
+  const stack = error.stack ?? `${error.name}: ${error.message}`;
+  if (limit === undefined) return stack;
+  const lines = stack.split("\n");
+  const head = lines.filter((line) => !/^\s+at /.test(line));
+  const frames = lines.filter((line) => /^\s+at /.test(line)).slice(0, Math.max(0, limit));
+  return [...head, ...frames].join("\n");
+}

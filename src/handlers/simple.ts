@@ -1,0 +1,145 @@
+/**
+ * Handlers over explicit streams: `SimpleHandler` for HTTP origin servers and
+ * `BaseCGIHandler` for CGI-like gateways (CPython's classes of the same names).
+ *
+ * @module
+ */
+import { BodyInputStream, iterableSource, TextErrorStream } from "../streams.ts";
+import type { ErrorStream, InputStream } from "../types.ts";
+import { BaseHandler } from "./base.ts";
+
+/** Where a handler reads the request body: an `InputStream`, a Node `Readable`, or any async iterable of bytes. */
+export type InputSource = InputStream | AsyncIterable<Uint8Array | string>;
+
+/** Where a handler writes the response: a Node `Writable` or anything with `write(bytes)`. */
+export interface OutputSink {
+  /** Writes bytes; a Node `Writable` returns false when its buffer is full. */
+  write(data: Uint8Array): unknown;
+  /** Pushes buffered bytes out, if the sink buffers. */
+  flush?(): unknown;
+  /** Node `Writable`s: listen for `drain`, `error` and `close`. */
+  once?(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Node `Writable`s: listen for `error`. */
+  on?(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Node `Writable`s: stop listening. */
+  off?(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+/** Where a handler writes its error log: an `ErrorStream` or a text sink such as `process.stderr`. */
+export type ErrorSink = ErrorStream | { write(s: string): unknown };
+
+/** Options of `SimpleHandler` and `BaseCGIHandler`, as CPython's keyword arguments. */
+export interface SimpleHandlerOptions {
+  /** The value of `wsgi.multithread` (default true). */
+  multithread?: boolean;
+  /** The value of `wsgi.multiprocess` (default false). */
+  multiprocess?: boolean;
+}
+
+function isInputStream(value: InputSource): value is InputStream {
+  return typeof (value as InputStream).readline === "function";
+}
+
+function isErrorStream(value: ErrorSink): value is ErrorStream {
+  return typeof (value as ErrorStream).writelines === "function";
+}
+
+/** The body length a CGI environ declares, or undefined when it declares none. */
+export function declaredLength(environ: Readonly<Record<string, unknown>>): number | undefined {
+  const value = environ.CONTENT_LENGTH;
+  if (typeof value !== "string" || !/^\d+$/.test(value.trim())) return undefined;
+  return Number(value.trim());
+}
+
+/**
+ * A handler given its streams and environ up front, for HTTP origin servers: it writes
+ * an `HTTP/1.0` status line. A `Readable` stdin is read no further than the environ's
+ * `CONTENT_LENGTH`; a `Writable` stdout's backpressure reaches the application.
+ */
+export class SimpleHandler extends BaseHandler {
+  /** The request body stream, as `wsgi.input`. */
+  stdin: InputStream;
+  /** Where the response goes. */
+  stdout: OutputSink;
+  /** The error stream, as `wsgi.errors`. */
+  stderr: ErrorStream;
+  /** The CGI variables of the request. */
+  baseEnv: Record<string, unknown>;
+  private outputError: unknown = undefined;
+
+  constructor(
+    stdin: InputSource,
+    stdout: OutputSink,
+    stderr: ErrorSink,
+    environ: Record<string, unknown>,
+    { multithread = true, multiprocess = false }: SimpleHandlerOptions = {},
+  ) {
+    super();
+    this.stdin = isInputStream(stdin)
+      ? stdin
+      : new BodyInputStream(iterableSource(stdin), this.inputLimit(environ));
+    this.stdout = stdout;
+    this.stderr = isErrorStream(stderr) ? stderr : new TextErrorStream(stderr);
+    this.baseEnv = environ;
+    this.wsgiMultithread = multithread;
+    this.wsgiMultiprocess = multiprocess;
+    stdout.on?.("error", (error) => {
+      this.outputError = error;
+    });
+  }
+
+  /** How many bytes of a stream stdin to read: the declared `CONTENT_LENGTH`, else all. */
+  protected inputLimit(environ: Record<string, unknown>): number {
+    return declaredLength(environ) ?? Number.POSITIVE_INFINITY;
+  }
+
+  override getStdin(): InputStream {
+    return this.stdin;
+  }
+
+  override getStderr(): ErrorStream {
+    return this.stderr;
+  }
+
+  override addCgiVars(): void {
+    Object.assign(this.environ, this.baseEnv);
+  }
+
+  protected override write_(data: Uint8Array): void | Promise<void> {
+    if (this.outputError !== undefined) throw this.outputError;
+    const out = this.stdout;
+    if (out.write(data) !== false || !out.once) return;
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: unknown) => {
+        out.off?.("drain", onDrain);
+        out.off?.("close", onClose);
+        out.off?.("error", onError);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onDrain = () => done();
+      const onError = (error: unknown) => done(error);
+      const onClose = () => done(Object.assign(new Error("output closed"), { code: "EPIPE" }));
+      out.once?.("drain", onDrain);
+      out.once?.("error", onError);
+      out.once?.("close", onClose);
+    });
+  }
+
+  protected override flush_(): void {
+    this.stdout.flush?.();
+  }
+}
+
+/**
+ * A `SimpleHandler` for CGI-like gateways (CGI, FastCGI, SCGI): not an origin server,
+ * so it sends the status in a `Status:` header instead of a status line.
+ */
+export class BaseCGIHandler extends SimpleHandler {
+  override originServer = false;
+
+  /** Under CGI a missing `CONTENT_LENGTH` means no body (RFC 3875 §4.1.2). */
+  protected override inputLimit(environ: Record<string, unknown>): number {
+    return declaredLength(environ) ?? 0;
+  }
+}
