@@ -21,6 +21,8 @@ Operations (Python spelling -> what the TypeScript test calls):
   list_append [name, value] -> push onto the wrapped list directly
   list_clear -> empty the wrapped list directly
 
+"formatparam" records Python's _formatparam(param, value, quote) for formatParam.
+
 A case with "init_error" checks construction only. Strings are written with ensure_ascii,
 so every non-ASCII char is a \\uXXXX escape and the file is byte-for-byte stable.
 """
@@ -29,7 +31,7 @@ import json
 import platform
 from pathlib import Path
 
-from wsgiref.headers import Headers
+from wsgiref.headers import Headers, _formatparam
 
 OUT = Path(__file__).resolve().parents[2] / "test" / "fixtures" / "headers-golden.json"
 
@@ -164,6 +166,14 @@ CASES = [
     ]),
 ]
 
+# _formatparam(param, value, quote): add_header always passes quote=1; with quote=0 only
+# a value holding a tspecials character is quoted.
+FORMATPARAM = [
+    ["filename", "bud.gif", 1], ["filename", 'a "b"\\c', 1], ["secure", None, 1],
+    ["empty", "", 1], ["empty", "", 0], ["secure", None, 0], ["charset", "utf-8", 0],
+    ["n", "token!#$%&'*+-.^_`|~", 0], ["n", "caf\xe9", 0], ["n", "a\tb", 0],
+] + [["n", f"a{ch}b", 0] for ch in ' ()<>@,;:\\"/[]?=']
+
 INIT_ERRORS = [
     ("a string is not a header list", "Content-Type: text/plain"),
     ("a non-string value in the list", [["X-A", 1]]),
@@ -249,6 +259,9 @@ def main():
         "python": platform.python_version(),
         "cases": [record(*case) for case in CASES]
         + [record_init_error(*case) for case in INIT_ERRORS],
+        "formatparam": [
+            {"args": args, **outcome(lambda args=args: _formatparam(*args))} for args in FORMATPARAM
+        ],
     }
     OUT.write_text(json.dumps(data, indent=1, ensure_ascii=True) + "\n", encoding="ascii")
     print(f"wrote {OUT} ({len(names)} cases)")
