@@ -18,7 +18,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * and RFC 9110 §5.5 forbid them in a field value) and NUL. A value holding one could
  * smuggle a second header, or a second response, past whoever wrote it.
  */
-const LINE_BREAKERS = /[\0]/;
+const LINE_BREAKERS = /[\r\n\0]/;
 
 /**
  * Python's `tspecials` (from `email`): characters that force a parameter value to be
@@ -34,6 +34,7 @@ export type HeaderParams = Readonly<Record<string, string | null | undefined>>;
 function kind(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
   return typeof value === "string" ? "a string" : `${typeof value} (${String(value)})`;
 }
 

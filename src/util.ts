@@ -412,6 +412,7 @@ export function fileWrapper(
 ): FileWrapper {
   return new FileWrapper(filelike, blksize);
 }
+// It must fit the environ's `wsgi.file_wrapper` slot (it also takes a FileHandle).
 fileWrapper satisfies FileWrapperFactory;
 
 /** The encodings `decodeNative` and `encodeNative` convert between text and bytes with. */
