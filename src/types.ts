@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { FileHandle } from "node:fs/promises";
 
 /**
  * The `wsgi.input` stream: the request body, read with async methods.
@@ -67,7 +68,10 @@ export interface FileWrapper extends AsyncIterable<Uint8Array> {
 }
 
 /** The `wsgi.file_wrapper` callable: wraps a file-like object as a response body. */
-export type FileWrapperFactory = (filelike: FileLike | number, blksize?: number) => FileWrapper;
+export type FileWrapperFactory = (
+  filelike: FileLike | FileHandle | number,
+  blksize?: number,
+) => FileWrapper;
 
 /**
  * The `write()` callable `startResponse` returns: sends bytes as part of the body.

@@ -152,6 +152,17 @@ describe("handlers: where we deliberately differ from CPython (RFC 9110)", () =>
     assert.equal(log.closed, 1);
   });
 
+  it("computes the same Content-Length for HEAD as for GET, and sends no body", async () => {
+    const app: WSGIApplication = (_e, sr) => {
+      sr("200 OK", [["Content-Type", "text/plain"]]);
+      return [bytes("hello")];
+    };
+    const get = await runHandler(app);
+    const head = await runHandler(app, { REQUEST_METHOD: "HEAD" });
+    assert.equal(head.output, get.output.replace(/hello$/, ""));
+    assert.match(head.output, /Content-Length: 5\r\n\r\n$/);
+  });
+
   for (const status of ["204 No Content", "304 Not Modified", "101 Switching Protocols"]) {
     it(`sends no body and adds no Content-Length for ${status}`, async () => {
       const { app, log } = tracked(["ignored"], status);

@@ -16,6 +16,7 @@
  * @module
  */
 import { AssertionError } from "node:assert";
+import type { FileHandle } from "node:fs/promises";
 import { Headers } from "../headers.ts";
 import type {
   ErrorStream,
@@ -34,7 +35,10 @@ import { httpDate } from "./date.ts";
 import { readEnviron } from "./environ.ts";
 
 /** A class whose instances are `wsgi.file_wrapper` bodies, such as `util.FileWrapper`. */
-export type FileWrapperClass = new (filelike: FileLike | number, blksize?: number) => ResponseBody;
+export type FileWrapperClass = new (
+  filelike: FileLike | FileHandle | number,
+  blksize?: number,
+) => ResponseBody;
 
 /** Errors that mean the client went away: the response is abandoned, not reported. */
 const CLIENT_GONE = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_DESTROYED"]);
@@ -130,7 +134,9 @@ export abstract class BaseHandler {
   /** The environ of the request being handled (set by `setupEnviron`). */
   environ!: WSGIEnvironment;
 
-  /** False once a status or method rules out a body: HEAD, 1xx, 204, 304. */
+  /** False for 1xx, 204 and 304 responses, which have no body and get no Content-Length. */
+  private statusAllowsBody = true;
+  /** False when no body bytes may be sent: those statuses, and any response to HEAD. */
   private bodyAllowed = true;
   private readonly boundWrite: WriteCallable = (data) => this.write(data);
   private readonly boundStartResponse: StartResponse = (status, headers, excInfo) =>
@@ -234,7 +240,7 @@ export abstract class BaseHandler {
 
   /** Last changes to the headers before they are sent: a `Content-Length` where it can be known. */
   cleanupHeaders(): void {
-    if (this.bodyAllowed && !this.headers!.has("Content-Length")) this.setContentLength();
+    if (this.statusAllowsBody && !this.headers!.has("Content-Length")) this.setContentLength();
   }
 
   /**
@@ -290,7 +296,8 @@ export abstract class BaseHandler {
     this.status = status;
     this.headers = new this.headersClass(headers);
     const code = Number(status.slice(0, 3));
-    this.bodyAllowed = !statusForbidsBody(code) && this.environ?.REQUEST_METHOD !== "HEAD";
+    this.statusAllowsBody = !statusForbidsBody(code);
+    this.bodyAllowed = this.statusAllowsBody && this.environ?.REQUEST_METHOD !== "HEAD";
     return this.boundWrite;
   }
 
@@ -349,7 +356,7 @@ export abstract class BaseHandler {
   /** Makes sure the headers went out at the end of the body (with `Content-Length: 0` if none was set). */
   finishContent(): void | Promise<void> {
     if (!this.headersSent) {
-      if (this.bodyAllowed) this.headers!.setDefault("Content-Length", "0");
+      if (this.statusAllowsBody) this.headers!.setDefault("Content-Length", "0");
       return this.sendHeaders();
     }
   }
@@ -364,6 +371,7 @@ export abstract class BaseHandler {
       this.status = undefined;
       this.bytesSent = 0;
       this.headersSent = false;
+      this.statusAllowsBody = true;
       this.bodyAllowed = true;
     }
   }
