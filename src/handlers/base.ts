@@ -134,6 +134,8 @@ export abstract class BaseHandler {
   /** The environ of the request being handled (set by `setupEnviron`). */
   environ!: WSGIEnvironment;
 
+  /** True once `close()` ran for the current request. */
+  private closed = false;
   /** False for 1xx, 204 and 304 responses, which have no body and get no Content-Length. */
   private statusAllowsBody = true;
   /** False when no body bytes may be sent: those statuses, and any response to HEAD. */
@@ -148,6 +150,7 @@ export abstract class BaseHandler {
    * the client (a failure while sending the error page) reject.
    */
   async run(application: WSGIApplication): Promise<void> {
+    this.closed = false;
     try {
       this.setupEnviron();
       let result = application(this.environ, this.boundStartResponse);
@@ -155,14 +158,17 @@ export abstract class BaseHandler {
       this.result = result;
       await this.finishResponse();
     } catch (error) {
-      if (isClientGone(error)) return;
       try {
-        await this.handleError(error);
+        if (!isClientGone(error)) await this.handleError(error);
       } catch (second) {
         await this.close();
         throw second;
       }
     }
+    // CPython leaves the handler unclosed after an error it could not report to the
+    // client; we close it on every path, so subclasses can rely on close() (logging,
+    // releasing the connection). The body itself was closed when the error happened.
+    if (!this.closed) await this.close();
   }
 
   /** Builds `this.environ` for the request: `osEnviron`, the CGI variables, then the `wsgi.*` keys. */
@@ -219,6 +225,7 @@ export abstract class BaseHandler {
         await this.finishContent();
       }
     } catch (error) {
+      this.result = undefined;
       await closeBody(result);
       throw error;
     }
@@ -363,6 +370,7 @@ export abstract class BaseHandler {
 
   /** Closes the body and resets the per-request state. */
   async close(): Promise<void> {
+    this.closed = true;
     try {
       await closeBody(this.result);
     } finally {
