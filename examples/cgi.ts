@@ -134,9 +134,3 @@ try {
   process.stderr.write(`cgi.ts: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
 }
-// Once stdin was read from, Node keeps reading it until EOF, which holds the process
-// open if the server does not close its end; the request is over, so let it go.
-process.stdin.destroy();
-// stdout is a pipe, and Node writes pipes asynchronously: end it and let the event loop
-// drain it. Never call process.exit() here, it would cut a large body short.
-process.stdout.end();

@@ -66,6 +66,8 @@ export class SimpleHandler extends BaseHandler {
   /** The CGI variables of the request. */
   baseEnv: Record<string, unknown>;
   private outputError: unknown = undefined;
+  /** True when stdin was a stream this handler bounded, so reading it all is safe. */
+  private readonly inputTerminated: boolean;
 
   constructor(
     stdin: InputSource,
@@ -75,6 +77,8 @@ export class SimpleHandler extends BaseHandler {
     { multithread = true, multiprocess = false }: SimpleHandlerOptions = {},
   ) {
     super();
+    this.inputTerminated =
+      !isInputStream(stdin) && this.inputLimit(environ) !== Number.POSITIVE_INFINITY;
     this.stdin = isInputStream(stdin)
       ? stdin
       : new BodyInputStream(iterableSource(stdin), this.inputLimit(environ));
@@ -103,6 +107,7 @@ export class SimpleHandler extends BaseHandler {
 
   override addCgiVars(): void {
     Object.assign(this.environ, this.baseEnv);
+    if (this.inputTerminated) this.environ["wsgi.input_terminated"] ??= true;
   }
 
   protected override write_(data: Uint8Array): void | Promise<void> {
