@@ -296,7 +296,7 @@ describe("proxyFix: originals and options", () => {
   });
 
   it("changes the environ in place, as werkzeug does", async () => {
-    const environ: Record<string, unknown> = { HTTP_X_FORWARDED_FOR: "1.1.1.1" };
+    const environ: Partial<WSGIEnvironment> = { HTTP_X_FORWARDED_FOR: "1.1.1.1" };
     await call(proxyFix(echo([])), environ);
     assert.equal(environ.REMOTE_ADDR, "1.1.1.1");
   });
