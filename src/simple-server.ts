@@ -7,15 +7,7 @@
  * @module
  */
 export { demoApp } from "./simple-server/demo.ts";
-export {
-  type ClientAddress,
-  SERVER_VERSION,
-  ServerHandler,
-  SOFTWARE_VERSION,
-  SYS_VERSION,
-  VERSION,
-  WSGIRequestHandler,
-} from "./simple-server/handler.ts";
+export { type ClientAddress, WSGIRequestHandler } from "./simple-server/handler.ts";
 export { HTTPMessage } from "./simple-server/request.ts";
 export {
   getfqdn,
@@ -26,3 +18,10 @@ export {
   type ServerClass,
   WSGIServer,
 } from "./simple-server/server.ts";
+export {
+  SERVER_VERSION,
+  ServerHandler,
+  SOFTWARE_VERSION,
+  SYS_VERSION,
+  VERSION,
+} from "./simple-server/server-handler.ts";

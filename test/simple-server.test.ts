@@ -644,6 +644,23 @@ describe("WSGIServer", () => {
     assert.equal(bodyOf(next.data), "Hello world!\n");
   });
 
+  it("drops a silent connection after the request handler's timeout, then serves the next", async () => {
+    class Impatient extends WSGIRequestHandler {
+      override timeout = 100;
+      override getStderr(): ErrorStream {
+        return new BufferedErrorStream();
+      }
+    }
+    await using server = await makeServer("127.0.0.1", 0, APPS.hello!, { handlerClass: Impatient });
+    void server.serveForever();
+    const started = Date.now();
+    const silent = await rawRequest(server.serverPort, []);
+    assert.equal(silent.data.length, 0);
+    assert.ok(Date.now() - started < 2000, "cut after the timeout, not later");
+    const next = await rawRequest(server.serverPort, get("/"));
+    assert.equal(bodyOf(next.data), "Hello world!\n");
+  });
+
   it("takes serverClass and handlerClass from makeServer's options", async () => {
     class NamedServer extends WSGIServer {
       override setupEnviron(): void {

@@ -1,7 +1,7 @@
 /**
- * `WSGIRequestHandler` (one per connection: reads the request head as `http.server`
- * does, answers malformed requests with `sendError`, builds the environ) and
- * `ServerHandler` (the `SimpleHandler` that runs the application and logs the request).
+ * `WSGIRequestHandler`: one per connection, it reads the request head as `http.server`
+ * does, answers malformed requests with `sendError`, builds the environ, and hands the
+ * request to a `ServerHandler` (server-handler.ts), which runs the application.
  *
  * Theory of operation: `handle()` reads the request line (414 past 65,536 bytes), then
  * `parseRequest()` checks it and reads the headers (400, 505, 431 as CPython answers);
@@ -14,7 +14,6 @@
  */
 import type { Socket } from "node:net";
 import { httpDate } from "../handlers/date.ts";
-import { SimpleHandler } from "../handlers/simple.ts";
 import { BodyInputStream, TextErrorStream } from "../streams.ts";
 import type { ErrorStream, WSGIApplication } from "../types.ts";
 import { pyFormat, pyRepr, pySplit, pyStrip } from "./python.ts";
@@ -35,16 +34,8 @@ import {
   unquoteLatin1,
 } from "./request.ts";
 import type { WSGIServer } from "./server.ts";
+import { SERVER_VERSION, ServerHandler, SYS_VERSION } from "./server-handler.ts";
 import { HTTP_STATUS } from "./status.ts";
-
-/** The simple server's version, as in `Server` headers (CPython's `wsgiref.simple_server.__version__`). */
-export const VERSION = "0.2";
-/** `WSGIServer/0.2`: the request handler's `serverVersion` and the environ's `SERVER_SOFTWARE`. */
-export const SERVER_VERSION = `WSGIServer/${VERSION}`;
-/** The runtime, where CPython writes `CPython/3.x.y`: `Node.js/20.x.y`. */
-export const SYS_VERSION = `Node.js/${process.versions.node}`;
-/** `WSGIServer/0.2 Node.js/20.x.y`: the `Server` header of every response. */
-export const SOFTWARE_VERSION = `${SERVER_VERSION} ${SYS_VERSION}`;
 
 /** A client's `[host, port]`, as Python's `client_address` tuple. */
 export type ClientAddress = readonly [host: string, port: number];
@@ -71,32 +62,6 @@ const missingApp: WSGIApplication = () => {
 function bodyLength(environ: Readonly<Record<string, unknown>>): number {
   const value = environ.CONTENT_LENGTH;
   return typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value.trim()) : 0;
-}
-
-/**
- * The `SimpleHandler` the simple server runs each application with (CPython's
- * `ServerHandler`): it writes `Server: WSGIServer/0.2 Node.js/<version>`, sets
- * `wsgi.multithread` false, and its `close()` writes the access log line.
- */
-export class ServerHandler extends SimpleHandler {
-  override serverSoftware: string | undefined = SOFTWARE_VERSION;
-  /** The request handler that created this handler, for logging (CPython's `request_handler` back-pointer). */
-  requestHandler: WSGIRequestHandler | undefined = undefined;
-
-  /** Adds `wsgi.input_terminated`: `wsgi.input` ends at `CONTENT_LENGTH`, so reading it all is safe. */
-  override setupEnviron(): void {
-    super.setupEnviron();
-    this.environ["wsgi.input_terminated"] = true;
-  }
-
-  /** Logs the request (`"GET / HTTP/1.1" 200 13`), then closes the body and resets. */
-  override async close(): Promise<void> {
-    try {
-      this.requestHandler?.logRequest(this.status?.split(" ", 1)[0] ?? "-", this.bytesSent);
-    } finally {
-      await super.close();
-    }
-  }
 }
 
 /**

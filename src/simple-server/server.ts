@@ -314,7 +314,7 @@ export class WSGIServer implements AsyncDisposable {
   private processInTurn(socket: Socket): Promise<void> {
     const address: ClientAddress = [socket.remoteAddress ?? "", socket.remotePort ?? 0];
     const turn = this.turn.then(() => this.processRequest(socket, address));
-    this.turn = turn;
+    this.turn = turn.catch(() => {});
     return turn;
   }
 }
