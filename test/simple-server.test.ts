@@ -661,6 +661,34 @@ describe("WSGIServer", () => {
     assert.equal(bodyOf(next.data), "Hello world!\n");
   });
 
+  it("survives an app whose un-awaited write() fails when the client goes away", async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on("unhandledRejection", onRejection);
+    try {
+      const app: WSGIApplication = (_environ, startResponse) => {
+        const write = startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+        for (let i = 0; i < 8; i++) write(new Uint8Array(1024 * 1024));
+        return [];
+      };
+      await using server = await makeServer("127.0.0.1", 0, app, { handlerClass: quietHandler() });
+      void server.serveForever();
+      await new Promise<void>((resolve) => {
+        const socket = connect(server.serverPort, "127.0.0.1", () => socket.write(get("/")[0]!));
+        socket.once("data", () => {
+          socket.destroy();
+          resolve();
+        });
+      });
+      await sleep(100);
+      server.setApp(APPS.hello!);
+      assert.equal(bodyOf((await rawRequest(server.serverPort, get("/"))).data), "Hello world!\n");
+      assert.deepEqual(rejections, []);
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+  });
+
   it("takes serverClass and handlerClass from makeServer's options", async () => {
     class NamedServer extends WSGIServer {
       override setupEnviron(): void {
