@@ -34,9 +34,6 @@ interface Case {
   todo?: string;
 }
 
-const HEAD_CONTENT_LENGTH =
-  "BaseHandler drops the Content-Length a GET would get for HEAD (see the report)";
-
 const CASES: Case[] = [
   { name: "GET over HTTP/1.0", app: "hello", parts: ["GET / HTTP/1.0\r\n\r\n"] },
   { name: "GET over HTTP/1.1 with Host", app: "hello", parts: [`GET / HTTP/1.1\r\n${H}\r\n`] },
@@ -44,7 +41,6 @@ const CASES: Case[] = [
     name: "HEAD: no body",
     app: "hello",
     parts: [`HEAD / HTTP/1.1\r\n${H}\r\n`],
-    todo: HEAD_CONTENT_LENGTH,
   },
   { name: "HEAD of a generator body", app: "chunks", parts: [`HEAD / HTTP/1.1\r\n${H}\r\n`] },
   {
@@ -332,7 +328,16 @@ describe("simple server: the same bytes as CPython's wsgiref.simple_server", () 
         .filter((line) => line !== undefined);
     const theirs = pick(reference.stderr());
     assert.ok(theirs.length > CASES.length, "the reference logged its requests");
-    assert.deepEqual(pick(ourLog.text), theirs);
+    // One deliberate difference: CPython never logs a request whose app failed after its
+    // headers went out (its handler is not closed on that path); ours logs every request.
+    const late = CASES.filter((c) => c.app === "boom_late").length;
+    const ours = pick(ourLog.text);
+    for (let n = 0; n < late; n++) {
+      const at = ours.findIndex((line, i) => line !== theirs[i]);
+      assert.match(ours[at] ?? "", /^"GET \/ HTTP\/1.1" 200 \d+$/, "the extra line is the late failure's");
+      ours.splice(at, 1);
+    }
+    assert.deepEqual(ours, theirs);
   });
 });
 

@@ -55,6 +55,7 @@ export function statusForbidsBody(code: number): boolean {
 }
 
 const LATIN1 = /^[\0-\xff]*$/;
+const ignore = () => {};
 
 function checkString(value: unknown, title: string): string {
   if (typeof value === "string") return value;
@@ -140,7 +141,15 @@ export abstract class BaseHandler {
   private statusAllowsBody = true;
   /** False when no body bytes may be sent: those statuses, and any response to HEAD. */
   private bodyAllowed = true;
-  private readonly boundWrite: WriteCallable = (data) => this.write(data);
+  /**
+   * The `write` the application gets. A Python-style app calls it without awaiting, so a
+   * rejection (the client left) is marked handled here; an app that awaits still sees it.
+   */
+  private readonly boundWrite: WriteCallable = (data) => {
+    const pending = this.write(data);
+    pending?.catch(ignore);
+    return pending;
+  };
   private readonly boundStartResponse: StartResponse = (status, headers, excInfo) =>
     this.startResponse(status, headers, excInfo);
 
@@ -452,8 +461,9 @@ const factories = new WeakMap<FileWrapperClass, FileWrapperFactory>();
 function fileWrapperFactory(wrapper: FileWrapperClass): FileWrapperFactory {
   let factory = factories.get(wrapper);
   if (!factory) {
-    factory = (filelike, blksize) =>
-      new wrapper(filelike, blksize) as ReturnType<FileWrapperFactory>;
+    factory = function fileWrapper(filelike, blksize) {
+      return new wrapper(filelike, blksize) as ReturnType<FileWrapperFactory>;
+    };
     factories.set(wrapper, factory);
   }
   return factory;

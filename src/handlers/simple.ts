@@ -66,6 +66,8 @@ export class SimpleHandler extends BaseHandler {
   /** The CGI variables of the request. */
   baseEnv: Record<string, unknown>;
   private outputError: unknown = undefined;
+  /** Settles when a full stdout drains; one shared promise, however many writes wait. */
+  private drained: Promise<void> | undefined = undefined;
   /** True when stdin was a stream this handler bounded, so reading it all is safe. */
   private readonly inputTerminated: boolean;
 
@@ -114,8 +116,9 @@ export class SimpleHandler extends BaseHandler {
     if (this.outputError !== undefined) throw this.outputError;
     const out = this.stdout;
     if (out.write(data) !== false || !out.once) return;
-    return new Promise<void>((resolve, reject) => {
+    this.drained ??= new Promise<void>((resolve, reject) => {
       const done = (error?: unknown) => {
+        this.drained = undefined;
         out.off?.("drain", onDrain);
         out.off?.("close", onClose);
         out.off?.("error", onError);
@@ -129,6 +132,7 @@ export class SimpleHandler extends BaseHandler {
       out.once?.("error", onError);
       out.once?.("close", onClose);
     });
+    return this.drained;
   }
 
   protected override flush_(): void {

@@ -33,19 +33,7 @@ export class ServerHandler extends SimpleHandler {
     this.environ["wsgi.input_terminated"] = true;
   }
 
-  /**
-   * `BaseHandler.write`, with its promise marked as handled: an application that calls
-   * `write()` without awaiting it (as Python code does) must not crash the process with an
-   * unhandled rejection when the client goes away under backpressure. Whoever awaits the
-   * promise still gets the error. (A stopgap until `BaseHandler.write` does this itself.)
-   */
-  override write(data: Uint8Array): void | Promise<void> {
-    const pending = super.write(data);
-    pending?.catch(() => {});
-    return pending;
-  }
-
-  /** Logs the request (`"GET / HTTP/1.1" 200 13`), then closes the body and resets. */
+    /** Logs the request (`"GET / HTTP/1.1" 200 13`), then closes the body and resets. */
   override async close(): Promise<void> {
     try {
       this.requestHandler?.logRequest(this.status?.split(" ", 1)[0] ?? "-", this.bytesSent);
