@@ -1,0 +1,762 @@
+/**
+ * `ServerConnection`: the server side of one HTTP/1.1 connection, without I/O.
+ *
+ * ## Theory of operation
+ *
+ * Bytes go in with `receive(bytes)` (an empty array means the peer closed its side) and come
+ * out as events from `nextEvent()`: a `request` head, `data` pieces of its body, its `end`,
+ * then `paused` until our response is finished. The response goes the other way:
+ * `sendResponse(status, headers)` returns the bytes of the head, `sendData(chunk)` the
+ * framed bytes of each body piece, `sendEnd()` the bytes that end it. The caller writes
+ * those bytes; the core never touches a socket, a timer or a stream.
+ *
+ * Two state machines, one per direction, move on the triggers in `REQUEST_STATES` and
+ * `RESPONSE_STATES` below (h11's design). An exchange goes:
+ *
+ * ```
+ * request side:  AWAIT_HEAD --head--> BODY --bodyEnd--> DONE ---------cycle--> AWAIT_HEAD
+ * response side: IDLE --responseStart--> BODY --responseEnd--> DONE --cycle--> IDLE
+ * ```
+ *
+ * `cycle` fires when both sides are DONE and the connection stays open. If the response
+ * ends first, an unread request body is discarded in DRAIN (up to `maxDrainBytes`) before
+ * the next request; a bigger remainder, `Connection: close`, an HTTP/1.0 client without
+ * keep-alive or a close-delimited body fire `close` instead: both sides go CLOSED and
+ * `nextEvent()` answers `closed`. A `101` response moves both sides to SWITCHED and the
+ * bytes after the head are in `trailingData`. A `ProtocolError` from `nextEvent()`, or a
+ * `LocalProtocolError` from the response side, moves both to ERROR; if no response had
+ * started, `sendErrorResponse(error)` gives the bytes of the answer; then close.
+ *
+ * Pipelined requests simply wait in the buffer: `nextEvent()` answers `paused` until the
+ * current response ended, then parses the next head from what is already there.
+ *
+ * @module
+ */
+import { inspect } from "node:util";
+import { ChunkedDecoder, DATA, END } from "./chunked.ts";
+import { LocalProtocolError, ProtocolError } from "./errors.ts";
+import { DEFAULT_LIMITS, type Limits, resolveLimits } from "./limits.ts";
+import { HeadParser, type RequestHead } from "./parser.ts";
+import { errorResponse, informational, ResponseFramer, type ResponseHeader } from "./response.ts";
+
+/** The request side: what we expect to read next. */
+export type RequestState =
+  | "AWAIT_HEAD"
+  | "BODY"
+  | "DONE"
+  | "DRAIN"
+  | "SWITCHED"
+  | "CLOSED"
+  | "ERROR";
+/** The response side: what we may write next. */
+export type ResponseState = "IDLE" | "BODY" | "DONE" | "SWITCHED" | "CLOSED" | "ERROR";
+/** What moves the state machines. */
+export type Trigger =
+  | "head"
+  | "bodyEnd"
+  | "drain"
+  | "responseStart"
+  | "responseEnd"
+  | "cycle"
+  | "switch"
+  | "close"
+  | "error";
+
+/** The request side's transitions: from each state, the trigger and the state it leads to. */
+export const REQUEST_STATES: Readonly<
+  Record<RequestState, Partial<Record<Trigger, RequestState>>>
+> = {
+  AWAIT_HEAD: { head: "BODY", close: "CLOSED", error: "ERROR" },
+  BODY: { bodyEnd: "DONE", drain: "DRAIN", switch: "SWITCHED", close: "CLOSED", error: "ERROR" },
+  DONE: { cycle: "AWAIT_HEAD", switch: "SWITCHED", close: "CLOSED", error: "ERROR" },
+  DRAIN: { cycle: "AWAIT_HEAD", close: "CLOSED", error: "ERROR" },
+  SWITCHED: {},
+  CLOSED: { close: "CLOSED", error: "ERROR" },
+  ERROR: { error: "ERROR" },
+};
+
+/** The response side's transitions. */
+export const RESPONSE_STATES: Readonly<
+  Record<ResponseState, Partial<Record<Trigger, ResponseState>>>
+> = {
+  IDLE: { responseStart: "BODY", switch: "SWITCHED", close: "CLOSED", error: "ERROR" },
+  BODY: { responseEnd: "DONE", error: "ERROR" },
+  DONE: { cycle: "IDLE", drain: "DONE", close: "CLOSED", error: "ERROR" },
+  SWITCHED: {},
+  CLOSED: { close: "CLOSED", error: "ERROR" },
+  ERROR: { error: "ERROR" },
+};
+
+/**
+ * Where the connection is, for the server's timers: `idle` (no request bytes buffered;
+ * `requestCount` tells a new connection from a kept-alive one), `head` (part of a head
+ * received), `body` (the request body is being read), `response` (request read, response
+ * not finished), `drain` (discarding an unread body), `switched`, `closed`, `error`.
+ */
+export type Phase =
+  | "idle"
+  | "head"
+  | "body"
+  | "response"
+  | "drain"
+  | "switched"
+  | "closed"
+  | "error";
+
+/** A piece of the request body: a view of the received bytes, valid until you drop it. */
+export interface DataEvent {
+  readonly type: "data";
+  readonly data: Uint8Array;
+}
+/** The request body ended; `trailers` are the chunked trailer fields `[name0, value0, ...]`. */
+export interface EndEvent {
+  readonly type: "end";
+  readonly trailers: readonly string[];
+}
+/** Nothing more can be decoded until `receive` brings more bytes. */
+export interface NeedDataEvent {
+  readonly type: "need-data";
+}
+/** The request was read; the next one waits until the response ended (`sendEnd`). */
+export interface PausedEvent {
+  readonly type: "paused";
+}
+/** The connection is over: close the socket once the written bytes are flushed. */
+export interface ClosedEvent {
+  readonly type: "closed";
+}
+/** What `nextEvent()` returns. */
+export type ConnectionEvent =
+  | RequestHead
+  | DataEvent
+  | EndEvent
+  | NeedDataEvent
+  | PausedEvent
+  | ClosedEvent;
+
+/** The `need-data` event (one shared object). */
+export const NEED_DATA: NeedDataEvent = Object.freeze({ type: "need-data" });
+/** The `paused` event (one shared object). */
+export const PAUSED: PausedEvent = Object.freeze({ type: "paused" });
+/** The `closed` event (one shared object). */
+export const CLOSED: ClosedEvent = Object.freeze({ type: "closed" });
+const END_NO_TRAILERS: EndEvent = Object.freeze({ type: "end", trailers: Object.freeze([]) });
+
+/** Options of a `ServerConnection`. */
+export interface ServerConnectionOptions {
+  /** Size limits; missing ones take their defaults (see `LIMITS`). */
+  limits?: Partial<Limits>;
+  /** Allow persistent connections; false closes after every response. Default true. */
+  keepAlive?: boolean;
+  /** The `Server` field value added to every response that has none. */
+  server?: string;
+}
+
+/** Per-response options of `sendResponse` and `respond`. */
+export interface SendOptions {
+  /** The pre-rendered `Date` value, added unless the application gave one. */
+  date?: string;
+  /** Close the connection after this response (`Connection: close`). */
+  close?: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
+
+/**
+ * The server side of one HTTP/1.1 connection, as a sans-I/O state machine.
+ *
+ * @example
+ * const conn = new ServerConnection();
+ * conn.receive(Buffer.from("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+ * const req = conn.nextEvent(); // { type: "request", method: "GET", path: "/", ... }
+ * conn.nextEvent(); // { type: "end", trailers: [] }
+ * const bytes = conn.respond(200, [["Content-Type", "text/plain"]], Buffer.from("hi"));
+ * // write `bytes`; conn.nextEvent() now parses the next request, or says need-data
+ */
+export class ServerConnection {
+  private reqState: RequestState = "AWAIT_HEAD";
+  private resState: ResponseState = "IDLE";
+  private readonly limits: Limits;
+  private readonly allowKeepAlive: boolean;
+  private readonly server: string | undefined;
+  private readonly parser: HeadParser;
+  private readonly framer = new ResponseFramer();
+  private decoder: ChunkedDecoder | null = null;
+  /** Received bytes: `buf` is exactly the valid bytes, a view of `store` (our allocation when `owned`). */
+  private store: Buffer = EMPTY;
+  private buf: Buffer = EMPTY;
+  private owned = false;
+  private pos = 0;
+  private eof = false;
+  private current: RequestHead | null = null;
+  private chunked = false;
+  private bodyRemaining = 0;
+  private bodyReceived = 0;
+  private drained = 0;
+  private wantKeepAlive = true;
+  private closeRequested = false;
+  private continueSent = false;
+  private errorAnswerable = false;
+  private failure: Error | null = null;
+  private requests = 0;
+
+  /** @param options limits, keep-alive policy and the Server field */
+  constructor(options: ServerConnectionOptions = {}) {
+    this.limits = options.limits === undefined ? DEFAULT_LIMITS : resolveLimits(options.limits);
+    this.allowKeepAlive = options.keepAlive ?? true;
+    this.server = options.server;
+    this.parser = new HeadParser(this.limits);
+  }
+
+  /** The request side's state. */
+  get requestState(): RequestState {
+    return this.reqState;
+  }
+
+  /** The response side's state. */
+  get responseState(): ResponseState {
+    return this.resState;
+  }
+
+  /** Where the connection is, for timers (see `Phase`). */
+  get phase(): Phase {
+    switch (this.reqState) {
+      case "AWAIT_HEAD":
+        return this.pos < this.buf.length ? "head" : "idle";
+      case "BODY":
+        return this.requestBodyPending ? "body" : "response";
+      case "DONE":
+        return "response";
+      case "DRAIN":
+        return "drain";
+      case "SWITCHED":
+        return "switched";
+      case "CLOSED":
+        return "closed";
+      default:
+        return "error";
+    }
+  }
+
+  /** The request being answered, or null between requests. */
+  get request(): RequestHead | null {
+    return this.current;
+  }
+
+  /** How many request heads were read on this connection. */
+  get requestCount(): number {
+    return this.requests;
+  }
+
+  /** Whether the connection will stay open after the current response, as decided so far. */
+  get keepAlive(): boolean {
+    if (this.reqState === "CLOSED" || this.reqState === "ERROR" || this.closeRequested)
+      return false;
+    if (this.resState === "BODY" || this.resState === "DONE") return this.framer.keepAlive;
+    return this.current === null || this.wantKeepAlive;
+  }
+
+  /** Whether the peer closed its side (`receive` got an empty array). */
+  get peerClosed(): boolean {
+    return this.eof;
+  }
+
+  /** How many received bytes are not consumed yet. */
+  get bufferedBytes(): number {
+    return this.buf.length - this.pos;
+  }
+
+  /** The received bytes not consumed yet: after a 101, the start of the new protocol. */
+  get trailingData(): Uint8Array {
+    return this.buf.subarray(this.pos);
+  }
+
+  /** Whether part of the current request body has not been read as events yet. */
+  get requestBodyPending(): boolean {
+    if (this.reqState !== "BODY") return false;
+    return this.chunked ? !this.decoder!.done : this.bodyRemaining > 0;
+  }
+
+  /**
+   * Whether the client sent `Expect: 100-continue` and waits: no body byte arrived, no 100
+   * and no response were sent. The server calls `sendContinue()` when the app first reads.
+   */
+  get awaitingContinue(): boolean {
+    return (
+      this.current?.expectContinue === true &&
+      !this.continueSent &&
+      this.resState === "IDLE" &&
+      this.bodyReceived === 0 &&
+      this.pos === this.buf.length &&
+      this.requestBodyPending
+    );
+  }
+
+  /** Whether an error response can still be sent (the error came before any response bytes). */
+  get canSendErrorResponse(): boolean {
+    return this.errorAnswerable;
+  }
+
+  /**
+   * Appends received bytes. The core keeps views of them (body events are subarrays), so
+   * do not reuse the memory. An empty array means the peer closed its side.
+   *
+   * @throws LocalProtocolError ERR_INVALID_STATE for data after the end or after a switch
+   */
+  receive(data: Uint8Array): void {
+    if (data.length === 0) {
+      this.eof = true;
+      return;
+    }
+    if (this.eof || this.reqState === "SWITCHED") {
+      throw new LocalProtocolError(
+        "ERR_INVALID_STATE",
+        this.eof
+          ? "data received after the peer closed"
+          : "data received after switching protocols",
+      );
+    }
+    if (this.reqState === "CLOSED" || this.reqState === "ERROR") return;
+    const chunk = Buffer.isBuffer(data)
+      ? data
+      : Buffer.from(data.buffer, data.byteOffset, data.length);
+    const pending = this.buf.length - this.pos;
+    if (pending === 0) {
+      this.store = chunk;
+      this.buf = chunk;
+      this.pos = 0;
+      this.owned = false;
+      return;
+    }
+    const used = this.buf.length;
+    if (this.owned && this.store.length - used >= chunk.length) {
+      this.store.set(chunk, used);
+      this.buf = this.store.subarray(0, used + chunk.length);
+      return;
+    }
+    // Copy into a fresh allocation: views handed out earlier must never see their bytes move.
+    const total = pending + chunk.length;
+    const store = Buffer.allocUnsafe(total <= 16384 ? 32768 : total);
+    this.buf.copy(store, 0, this.pos);
+    store.set(chunk, pending);
+    this.store = store;
+    this.buf = store.subarray(0, total);
+    this.pos = 0;
+    this.owned = true;
+  }
+
+  /**
+   * The next event from the received bytes.
+   *
+   * @throws ProtocolError when the request is malformed, hostile or over a limit; the
+   *   connection is then in ERROR: answer with `sendErrorResponse(error)` and close
+   */
+  nextEvent(): ConnectionEvent {
+    switch (this.reqState) {
+      case "AWAIT_HEAD":
+      case "BODY":
+      case "DRAIN":
+        try {
+          return this.reqState === "BODY" ? this.readBody() : this.readHead();
+        } catch (e) {
+          if (e instanceof ProtocolError) this.fail(e, this.resState === "IDLE");
+          throw e;
+        }
+      case "DONE":
+      case "SWITCHED":
+        return PAUSED;
+      case "CLOSED":
+        return CLOSED;
+      default:
+        throw this.failure!;
+    }
+  }
+
+  /**
+   * Starts the response: validates the status and fields, decides the framing, and returns
+   * the bytes of the head.
+   *
+   * @param status a code (`200`) or a WSGI status string (`"200 OK"`); 1xx other than 101
+   *   go through `sendInformational`
+   * @param headers the application's fields; Content-Length is honoured and enforced,
+   *   Transfer-Encoding, Connection and Keep-Alive are replaced by the core's own
+   * @throws LocalProtocolError for an invalid status or field (nothing changes: a 500 can
+   *   still be sent), or ERR_INVALID_STATE when no request awaits a response
+   */
+  sendResponse(
+    status: number | string,
+    headers: Iterable<ResponseHeader> = [],
+    options: SendOptions = {},
+  ): Uint8Array {
+    return Buffer.from(this.startResponse(status, headers, options, -1), "latin1");
+  }
+
+  /**
+   * A whole response in one buffer: head, body and end. Content-Length is set to the body's
+   * length unless given (and then checked against it). The fastest path for small bodies.
+   *
+   * @throws LocalProtocolError as `sendResponse`, and ERR_RESPONSE_BODY_TOO_LONG or
+   *   ERR_RESPONSE_BODY_TOO_SHORT when a given Content-Length does not match the body
+   */
+  respond(
+    status: number | string,
+    headers: Iterable<ResponseHeader>,
+    body: Uint8Array,
+    options: SendOptions = {},
+  ): Uint8Array {
+    const head = this.startResponse(status, headers, options, body.length, true);
+    const framer = this.framer;
+    const withBody = framer.mode !== "none";
+    const bodyLength = withBody ? body.length : 0;
+    const out = Buffer.allocUnsafe(head.length + bodyLength);
+    out.write(head, 0, "latin1");
+    if (withBody) out.set(body, head.length);
+    framer.sent = framer.mode === "length" ? framer.contentLength : bodyLength;
+    this.finishResponse();
+    return out;
+  }
+
+  /**
+   * Frames a piece of the response body.
+   *
+   * @returns the bytes to write: the chunk itself (Content-Length or close-delimited), a
+   *   chunk frame (chunked), or nothing (HEAD, 204, 304)
+   * @throws LocalProtocolError ERR_RESPONSE_BODY_TOO_LONG past the declared Content-Length
+   *   (the connection is then in ERROR and must be closed), ERR_INVALID_STATE
+   */
+  sendData(chunk: Uint8Array): Uint8Array {
+    if (this.resState !== "BODY") throw this.invalidState("sendData");
+    try {
+      return this.framer.data(chunk);
+    } catch (e) {
+      if (e instanceof LocalProtocolError) this.fail(e, false);
+      throw e;
+    }
+  }
+
+  /**
+   * Ends the response and moves on: to the next request, to draining the unread body, or
+   * to CLOSED.
+   *
+   * @returns the bytes that end the body (`0\r\n\r\n` when chunked, else nothing)
+   * @throws LocalProtocolError ERR_RESPONSE_BODY_TOO_SHORT when less than the declared
+   *   Content-Length was written (the connection is then in ERROR), ERR_INVALID_STATE
+   */
+  sendEnd(): Uint8Array {
+    if (this.resState !== "BODY") throw this.invalidState("sendEnd");
+    let bytes: Uint8Array;
+    try {
+      bytes = this.framer.end();
+    } catch (e) {
+      if (e instanceof LocalProtocolError) this.fail(e, false);
+      throw e;
+    }
+    this.finishResponse();
+    return bytes;
+  }
+
+  /**
+   * The `100 Continue` interim response, once, when the client is `awaitingContinue`; call
+   * it when the application first reads the body. Null when it is not needed.
+   */
+  sendContinue(): Uint8Array | null {
+    if (!this.awaitingContinue) return null;
+    this.continueSent = true;
+    return Buffer.from(CONTINUE, "latin1");
+  }
+
+  /**
+   * An informational response (103 Early Hints, ...) before the final one. HTTP/1.0 clients
+   * get none (RFC 9110 §15.2), so the result is then empty.
+   *
+   * @throws LocalProtocolError ERR_INVALID_STATUS, ERR_INVALID_RESPONSE_HEADER, ERR_INVALID_STATE
+   */
+  sendInformational(status: number | string, headers: Iterable<ResponseHeader> = []): Uint8Array {
+    if (this.resState !== "IDLE" || this.current === null)
+      throw this.invalidState("sendInformational");
+    const head = informational(status, headers);
+    if (this.current.version === "HTTP/1.0") return EMPTY;
+    if (head.startsWith("HTTP/1.1 100")) this.continueSent = true;
+    return Buffer.from(head, "latin1");
+  }
+
+  /**
+   * The answer to a `ProtocolError` from `nextEvent()`: its status, a short body naming its
+   * code, `Connection: close`. Null when a response had already started (then just close).
+   */
+  sendErrorResponse(error: ProtocolError, options: { date?: string } = {}): Uint8Array | null {
+    if (!this.errorAnswerable) return null;
+    this.errorAnswerable = false;
+    const isHead = this.current?.method === "HEAD";
+    return errorResponse(error.status, error.reason, error.code, options.date, this.server, isHead);
+  }
+
+  /**
+   * Asks to close the connection after the current response (graceful shutdown): a response
+   * not started yet says `Connection: close`; one already started ends the connection anyway.
+   */
+  closeAfterResponse(): void {
+    this.closeRequested = true;
+    if (
+      this.reqState === "AWAIT_HEAD" &&
+      this.resState === "IDLE" &&
+      this.pos === this.buf.length
+    ) {
+      this.move("close");
+    }
+  }
+
+  /** Shows the state in `util.inspect` and `console.log`. */
+  [inspect.custom](): string {
+    const req = this.current === null ? "" : ` ${this.current.method} ${this.current.target}`;
+    return (
+      `ServerConnection <${this.phase}> request=${this.reqState} response=${this.resState}` +
+      ` keepAlive=${this.keepAlive} requests=${this.requests} buffered=${this.bufferedBytes}${req}` +
+      (this.failure === null
+        ? ""
+        : ` error=${(this.failure as { code?: string }).code ?? this.failure.name}`)
+    );
+  }
+
+  /** Reads a head (AWAIT_HEAD), or discards unread body bytes first (DRAIN). */
+  private readHead(): ConnectionEvent {
+    if (this.reqState === "DRAIN") {
+      const drained = this.drain();
+      if (drained === "closed") return CLOSED;
+      if (drained === "need") return this.needData();
+    }
+    const buf = this.buf;
+    if (this.pos < buf.length) {
+      const head = this.parser.parse(buf, this.pos);
+      if (head !== null) {
+        this.pos += this.parser.consumed;
+        this.begin(head);
+        return head;
+      }
+    }
+    if (this.eof) {
+      if (this.pos < buf.length) {
+        throw new ProtocolError(
+          "ERR_INCOMPLETE_MESSAGE",
+          "peer closed in the middle of a request head",
+        );
+      }
+      this.move("close");
+      return CLOSED;
+    }
+    return this.needData();
+  }
+
+  /** Starts the exchange for a parsed head. */
+  private begin(head: RequestHead): void {
+    this.move("head");
+    this.current = head;
+    this.requests++;
+    this.chunked = head.chunked;
+    this.bodyRemaining = head.chunked ? 0 : (head.contentLength ?? 0);
+    this.bodyReceived = 0;
+    this.continueSent = false;
+    this.wantKeepAlive = head.keepAlive && this.allowKeepAlive && !this.closeRequested;
+    if (head.chunked) {
+      if (this.decoder === null) this.decoder = new ChunkedDecoder(this.limits);
+      else this.decoder.reset();
+    }
+  }
+
+  /** The next body event in BODY. */
+  private readBody(): ConnectionEvent {
+    if (this.chunked) {
+      const decoder = this.decoder!;
+      const result = decoder.decode(this.buf, this.pos);
+      this.pos = decoder.pos;
+      if (result === DATA) {
+        this.bodyReceived += decoder.data.length;
+        return { type: "data", data: decoder.data };
+      }
+      if (result === END) {
+        this.move("bodyEnd");
+        return decoder.trailers.length === 0
+          ? END_NO_TRAILERS
+          : { type: "end", trailers: decoder.trailers };
+      }
+    } else {
+      const remaining = this.bodyRemaining;
+      if (remaining === 0) {
+        this.move("bodyEnd");
+        return END_NO_TRAILERS;
+      }
+      const available = this.buf.length - this.pos;
+      if (available > 0) {
+        const n = Math.min(available, remaining);
+        const data = this.buf.subarray(this.pos, this.pos + n);
+        this.pos += n;
+        this.bodyRemaining = remaining - n;
+        this.bodyReceived += n;
+        return { type: "data", data };
+      }
+    }
+    if (this.eof) {
+      throw new ProtocolError(
+        "ERR_INCOMPLETE_MESSAGE",
+        "peer closed in the middle of a request body",
+      );
+    }
+    return this.needData();
+  }
+
+  /**
+   * Discards body bytes in DRAIN.
+   *
+   * @returns `done` when the body is over (the state is then AWAIT_HEAD), `need` when more
+   *   bytes are needed, `closed` when the body was too long or the peer went away
+   */
+  private drain(): "done" | "need" | "closed" {
+    const max = this.limits.maxDrainBytes;
+    if (this.chunked) {
+      const decoder = this.decoder!;
+      for (;;) {
+        const result = decoder.decode(this.buf, this.pos);
+        this.pos = decoder.pos;
+        if (result === END) break;
+        if (result !== DATA) return this.drainStalled();
+        this.drained += decoder.data.length;
+        if (this.drained > max) {
+          this.move("close");
+          return "closed";
+        }
+      }
+    } else {
+      const n = Math.min(this.buf.length - this.pos, this.bodyRemaining);
+      this.pos += n;
+      this.bodyRemaining -= n;
+      if (this.bodyRemaining > 0) return this.drainStalled();
+    }
+    this.cycle();
+    return "done";
+  }
+
+  private drainStalled(): "need" | "closed" {
+    if (!this.eof) return "need";
+    this.move("close");
+    return "closed";
+  }
+
+  /** Validates and renders the response head and moves the response side to BODY. */
+  private startResponse(
+    status: number | string,
+    headers: Iterable<ResponseHeader>,
+    options: SendOptions,
+    bodyLength: number,
+    whole = false,
+  ): string {
+    const req = this.current;
+    if (this.resState !== "IDLE" || req === null) throw this.invalidState("a response");
+    const keepAlive =
+      this.wantKeepAlive &&
+      options.close !== true &&
+      !this.closeRequested &&
+      !this.awaitingContinue;
+    const framer = this.framer;
+    const head = framer.head(
+      status,
+      headers,
+      req.method === "HEAD",
+      req.version === "HTTP/1.0",
+      keepAlive,
+      options.date,
+      this.server,
+      bodyLength,
+    );
+    const code = framer.code;
+    if (code < 200 && code !== 101) {
+      throw new LocalProtocolError(
+        "ERR_INVALID_STATUS",
+        `${code} is informational: use sendInformational`,
+      );
+    }
+    if (whole && framer.mode === "length" && framer.contentLength !== bodyLength) {
+      throw new LocalProtocolError(
+        framer.contentLength < bodyLength
+          ? "ERR_RESPONSE_BODY_TOO_LONG"
+          : "ERR_RESPONSE_BODY_TOO_SHORT",
+        `body of ${bodyLength} bytes for a Content-Length of ${framer.contentLength}`,
+      );
+    }
+    if (code === 101) {
+      if (whole || req.upgrade === null || this.requestBodyPending) {
+        throw new LocalProtocolError(
+          "ERR_INVALID_STATE",
+          "101 Switching Protocols needs an Upgrade request whose body was read, and no body",
+        );
+      }
+      this.move("switch");
+      return head;
+    }
+    this.move("responseStart");
+    return head;
+  }
+
+  /** After the response ended: the next request, draining, or closing. */
+  private finishResponse(): void {
+    this.move("responseEnd");
+    if (!this.framer.keepAlive || this.closeRequested) {
+      this.move("close");
+    } else if (this.reqState === "DONE") {
+      this.cycle();
+    } else if (!this.requestBodyPending) {
+      this.move("bodyEnd");
+      this.cycle();
+    } else if (this.eof || (!this.chunked && this.bodyRemaining > this.limits.maxDrainBytes)) {
+      this.move("close");
+    } else {
+      this.drained = 0;
+      this.move("drain");
+    }
+  }
+
+  /** Both sides back to the start for the next request. */
+  private cycle(): void {
+    this.move("cycle");
+    this.current = null;
+  }
+
+  private needData(): NeedDataEvent {
+    if (this.pos === this.buf.length) {
+      // Everything was consumed: drop the references so an idle connection holds no memory.
+      this.store = EMPTY;
+      this.buf = EMPTY;
+      this.pos = 0;
+      this.owned = false;
+    }
+    return NEED_DATA;
+  }
+
+  /** Moves to ERROR; `answerable` says whether an error response may still be sent. */
+  private fail(error: Error, answerable: boolean): void {
+    this.failure = error;
+    this.errorAnswerable = answerable;
+    this.move("error");
+  }
+
+  /** Fires a trigger on both state machines, following `REQUEST_STATES` and `RESPONSE_STATES`. */
+  private move(trigger: Trigger): void {
+    const req = REQUEST_STATES[this.reqState][trigger];
+    const res = RESPONSE_STATES[this.resState][trigger];
+    if (req !== undefined) this.reqState = req;
+    if (res !== undefined) this.resState = res;
+    if (req === undefined && res === undefined) {
+      throw new LocalProtocolError(
+        "ERR_INVALID_STATE",
+        `cannot ${trigger} in request=${this.reqState} response=${this.resState}`,
+      );
+    }
+  }
+
+  private invalidState(what: string): LocalProtocolError {
+    return new LocalProtocolError(
+      "ERR_INVALID_STATE",
+      `cannot send ${what} in request=${this.reqState} response=${this.resState}`,
+    );
+  }
+}
