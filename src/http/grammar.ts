@@ -67,9 +67,10 @@ export const TARGET_BYTE = byteTable("", [0x21, 0x22], [0x24, 0x7e]);
  * The characters of an `authority` without userinfo (RFC 3986 §3.2):
  * `reg-name = *( unreserved / pct-encoded / sub-delims )`, IP literals in `[` `]`, and `:`
  * before the port. `@` (userinfo) is left out on purpose: RFC 9110 §4.2.4 says a recipient
- * SHOULD treat userinfo as an error.
+ * SHOULD treat userinfo as an error. So is `,`: a sub-delim, but no DNS name or IP address
+ * has one, and `a, b` is what two Host values joined into a list look like.
  */
-export const AUTHORITY_CHAR = byteTable("-._~%!$&'()*+,;=:[]", ...ALNUM);
+export const AUTHORITY_CHAR = byteTable("-._~%!$&'()*+;=:[]", ...ALNUM);
 
 /**
  * Skips the bytes of a class: the index of the first byte at or after `i` whose `table` entry
