@@ -518,7 +518,8 @@ function lineError(
   const b = buf[i];
   if (b === LF) return bareLf(buf, ls, end);
   if (b === CR && i + 1 < end && buf[i + 1] !== LF) return bareCr(buf, ls, end);
-  if (b === HTAB) code = "ERR_INVALID_REQUEST_LINE";
+  // Whitespace other than SP, or the line ending early, is a malformed line, not a bad method.
+  if (b === HTAB || b === CR) code = "ERR_INVALID_REQUEST_LINE";
   const what =
     code === "ERR_INVALID_METHOD"
       ? "method is not a token"

@@ -5,7 +5,10 @@ import { resolveLimits } from "../../src/http/limits.ts";
 import { bytes, text } from "./helpers.ts";
 
 /** Decodes a whole chunked body, returning the data pieces and the trailers. */
-function decodeAll(raw: Buffer, decoder = new ChunkedDecoder()): { data: string[]; trailers: string[]; pos: number } {
+function decodeAll(
+  raw: Buffer,
+  decoder = new ChunkedDecoder(),
+): { data: string[]; trailers: string[]; pos: number } {
   const data: string[] = [];
   let pos = 0;
   for (;;) {
@@ -35,12 +38,10 @@ describe("ChunkedDecoder (RFC 9112 §7.1)", () => {
   });
 
   it("returns the trailer fields", () => {
-    assert.deepEqual(decodeAll(bytes("1\r\na\r\n0\r\nX-Checksum: abc\r\nX-Other:  1 \r\n\r\n")).trailers, [
-      "X-Checksum",
-      "abc",
-      "X-Other",
-      "1",
-    ]);
+    assert.deepEqual(
+      decodeAll(bytes("1\r\na\r\n0\r\nX-Checksum: abc\r\nX-Other:  1 \r\n\r\n")).trailers,
+      ["X-Checksum", "abc", "X-Other", "1"],
+    );
   });
 
   it("hands out chunk data as views of the input, without copying", () => {
@@ -91,7 +92,10 @@ describe("ChunkedDecoder (RFC 9112 §7.1)", () => {
     const decoder = new ChunkedDecoder(resolveLimits({ maxBodySize: 10 }));
     const raw = bytes("6\r\nabcdef\r\n5\r\n");
     assert.equal(decoder.decode(raw, 0), DATA);
-    assert.throws(() => decoder.decode(raw, decoder.pos), { code: "ERR_BODY_TOO_LARGE", status: 413 });
+    assert.throws(() => decoder.decode(raw, decoder.pos), {
+      code: "ERR_BODY_TOO_LARGE",
+      status: 413,
+    });
   });
 
   it("accepts a chunk line of exactly maxChunkLineLength", () => {
@@ -101,7 +105,9 @@ describe("ChunkedDecoder (RFC 9112 §7.1)", () => {
 
   it("rejects a chunk line longer than maxChunkLineLength even without its LF", () => {
     const decoder = new ChunkedDecoder(resolveLimits({ maxChunkLineLength: 8 }));
-    assert.throws(() => decoder.decode(bytes("1;abcdefgh"), 0), { code: "ERR_CHUNK_EXTENSION_TOO_LONG" });
+    assert.throws(() => decoder.decode(bytes("1;abcdefgh"), 0), {
+      code: "ERR_CHUNK_EXTENSION_TOO_LONG",
+    });
   });
 
   it("rejects chunk sizes above 2^53 - 1", () => {
@@ -113,6 +119,10 @@ describe("ChunkedDecoder (RFC 9112 §7.1)", () => {
     decodeAll(bytes("1\r\na\r\n0\r\nT: 1\r\n\r\n"), decoder);
     decoder.reset();
     assert.equal(decoder.done, false);
-    assert.deepEqual(decodeAll(bytes("1\r\nb\r\n0\r\n\r\n"), decoder), { data: ["b"], trailers: [], pos: 11 });
+    assert.deepEqual(decodeAll(bytes("1\r\nb\r\n0\r\n\r\n"), decoder), {
+      data: ["b"],
+      trailers: [],
+      pos: 11,
+    });
   });
 });

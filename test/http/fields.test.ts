@@ -19,7 +19,12 @@ const cl = (value: string) => {
 };
 
 describe("parseContentLength (RFC 9110 §8.6)", () => {
-  for (const [value, n] of [["0", 0], ["42", 42], ["007", 7], ["9007199254740991", 9007199254740991]] as const) {
+  for (const [value, n] of [
+    ["0", 0],
+    ["42", 42],
+    ["007", 7],
+    ["9007199254740991", 9007199254740991],
+  ] as const) {
     it(`reads ${value}`, () => assert.equal(cl(value), n));
   }
   for (const value of ["", "+1", "-1", "0x1", "1.0", "1 0", "1e3", "9007199254740992", "١"]) {
@@ -61,7 +66,10 @@ describe("parseExpect (RFC 9110 §10.1.1)", () => {
   it("recognises 100-continue in any case", () => assert.equal(parseExpect("100-CONTINUE"), true));
   it("ignores an empty list", () => assert.equal(parseExpect(" , "), false));
   it("rejects other expectations", () => {
-    assert.throws(() => parseExpect("100-continue, x-other"), { code: "ERR_EXPECTATION_FAILED", status: 417 });
+    assert.throws(() => parseExpect("100-continue, x-other"), {
+      code: "ERR_EXPECTATION_FAILED",
+      status: 417,
+    });
   });
 });
 

@@ -62,7 +62,10 @@ describe("HeadParser: request line", () => {
 
   it("accepts any token as method, case-sensitively", () => {
     assert.equal(parse("get / HTTP/1.1\r\nHost: a\r\n\r\n").method, "get");
-    assert.equal(parse("M-SEARCH * HTTP/1.1\r\nHost: a\r\n\r\n".replace("*", "/")).method, "M-SEARCH");
+    assert.equal(
+      parse("M-SEARCH * HTTP/1.1\r\nHost: a\r\n\r\n".replace("*", "/")).method,
+      "M-SEARCH",
+    );
   });
 
   it("treats HTTP/1.2 as HTTP/1.1 (RFC 9110 §2.5)", () => {
@@ -78,7 +81,9 @@ describe("HeadParser: request line", () => {
   });
 
   it("parses an absolute-form target, taking the host from it (RFC 9112 §3.2.2)", () => {
-    const head = parse("GET http://example.com:8080/a/b?c=d HTTP/1.1\r\nHost: other.example\r\n\r\n");
+    const head = parse(
+      "GET http://example.com:8080/a/b?c=d HTTP/1.1\r\nHost: other.example\r\n\r\n",
+    );
     assert.equal(head.form, "absolute");
     assert.equal(head.host, "example.com:8080");
     assert.equal(head.path, "/a/b");
@@ -105,12 +110,17 @@ describe("HeadParser: request line", () => {
     const line = `GET /${"a".repeat(30 - 14)} HTTP/1.1`;
     assert.equal(line.length, 30);
     assert.equal(parse(`${line}\r\nHost: a\r\n\r\n`, new HeadParser(limits)).method, "GET");
-    assert.equal(codeOf(`GET /a${line.slice(5)}\r\nHost: a\r\n\r\n`, new HeadParser(limits)), "ERR_URI_TOO_LONG");
+    assert.equal(
+      codeOf(`GET /a${line.slice(5)}\r\nHost: a\r\n\r\n`, new HeadParser(limits)),
+      "ERR_URI_TOO_LONG",
+    );
   });
 
   it("rejects an over-long request line before it is complete", () => {
     const parser = new HeadParser(resolveLimits({ maxRequestLineLength: 100 }));
-    assert.throws(() => parser.parse(bytes(`GET /${"a".repeat(200)}`), 0), { code: "ERR_URI_TOO_LONG" });
+    assert.throws(() => parser.parse(bytes(`GET /${"a".repeat(200)}`), 0), {
+      code: "ERR_URI_TOO_LONG",
+    });
   });
 });
 
@@ -121,7 +131,10 @@ describe("HeadParser: header section", () => {
   });
 
   it("keeps obs-text bytes as latin-1 characters", () => {
-    assert.deepEqual(parse("GET / HTTP/1.1\r\nHost: a\r\nX: caf\xc3\xa9\r\n\r\n").headers.slice(2), ["X", "caf\xc3\xa9"]);
+    assert.deepEqual(
+      parse("GET / HTTP/1.1\r\nHost: a\r\nX: caf\xc3\xa9\r\n\r\n").headers.slice(2),
+      ["X", "caf\xc3\xa9"],
+    );
   });
 
   it("finds Host case-insensitively", () => {
@@ -137,21 +150,37 @@ describe("HeadParser: header section", () => {
   });
 
   it("flags field names containing _", () => {
-    assert.equal(parse("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded_For: 1\r\n\r\n").underscoreNames, true);
+    assert.equal(
+      parse("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded_For: 1\r\n\r\n").underscoreNames,
+      true,
+    );
     assert.equal(parse(BROWSER_GET).underscoreNames, false);
   });
 
   it("accepts exactly maxHeaderCount fields and rejects one more", () => {
     const limits = resolveLimits({ maxHeaderCount: 3 });
-    assert.equal(parse("GET / HTTP/1.1\r\nHost: a\r\nB: 1\r\nC: 2\r\n\r\n", new HeadParser(limits)).headers.length, 6);
-    assert.equal(codeOf("GET / HTTP/1.1\r\nHost: a\r\nB: 1\r\nC: 2\r\nD: 3\r\n\r\n", new HeadParser(limits)), "ERR_TOO_MANY_HEADERS");
+    assert.equal(
+      parse("GET / HTTP/1.1\r\nHost: a\r\nB: 1\r\nC: 2\r\n\r\n", new HeadParser(limits)).headers
+        .length,
+      6,
+    );
+    assert.equal(
+      codeOf("GET / HTTP/1.1\r\nHost: a\r\nB: 1\r\nC: 2\r\nD: 3\r\n\r\n", new HeadParser(limits)),
+      "ERR_TOO_MANY_HEADERS",
+    );
   });
 
   it("accepts a header section of exactly maxHeaderBytes and rejects one byte more", () => {
     const limits = resolveLimits({ maxHeaderBytes: 20 });
     // "Host: a\r\n" (9) + "X: 12345678\r\n" (13) = 22 bytes; with 9 + 11 = 20 it fits.
-    assert.equal(parse("GET / HTTP/1.1\r\nHost: a\r\nX: 123456\r\n\r\n", new HeadParser(limits)).host, "a");
-    assert.equal(codeOf("GET / HTTP/1.1\r\nHost: a\r\nX: 1234567\r\n\r\n", new HeadParser(limits)), "ERR_HEADERS_TOO_LARGE");
+    assert.equal(
+      parse("GET / HTTP/1.1\r\nHost: a\r\nX: 123456\r\n\r\n", new HeadParser(limits)).host,
+      "a",
+    );
+    assert.equal(
+      codeOf("GET / HTTP/1.1\r\nHost: a\r\nX: 1234567\r\n\r\n", new HeadParser(limits)),
+      "ERR_HEADERS_TOO_LARGE",
+    );
   });
 
   it("rejects an oversized header section before it is complete", () => {
@@ -171,7 +200,10 @@ describe("HeadParser: framing facts", () => {
   });
 
   it("accepts leading zeros in Content-Length", () => {
-    assert.equal(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 007\r\n\r\n").contentLength, 7);
+    assert.equal(
+      parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 007\r\n\r\n").contentLength,
+      7,
+    );
   });
 
   it("says a Content-Length of 0 has no body", () => {
@@ -194,7 +226,10 @@ describe("HeadParser: framing facts", () => {
 
   it("rejects a Content-Length above maxBodySize with 413 before the body", () => {
     const parser = new HeadParser(resolveLimits({ maxBodySize: 10 }));
-    assert.equal(codeOf("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", parser), "ERR_BODY_TOO_LARGE");
+    assert.equal(
+      codeOf("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", parser),
+      "ERR_BODY_TOO_LARGE",
+    );
   });
 });
 
@@ -219,16 +254,25 @@ describe("HeadParser: persistence, expectations, upgrade", () => {
   }
 
   it("sees Expect: 100-continue case-insensitively", () => {
-    assert.equal(parse("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n").expectContinue, true);
+    assert.equal(
+      parse("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n")
+        .expectContinue,
+      true,
+    );
   });
 
   it("ignores Expect in HTTP/1.0 (RFC 9110 §10.1.1)", () => {
-    assert.equal(parse("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n").expectContinue, false);
+    assert.equal(
+      parse("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n").expectContinue,
+      false,
+    );
     assert.equal(parse("POST / HTTP/1.0\r\nExpect: other\r\n\r\n").expectContinue, false);
   });
 
   it("exposes Upgrade when Connection lists upgrade", () => {
-    const head = parse("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    const head = parse(
+      "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+    );
     assert.equal(head.upgrade, "websocket");
   });
 
@@ -237,7 +281,10 @@ describe("HeadParser: persistence, expectations, upgrade", () => {
   });
 
   it("ignores Upgrade in HTTP/1.0 (RFC 9110 §7.8)", () => {
-    assert.equal(parse("GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n").upgrade, null);
+    assert.equal(
+      parse("GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n").upgrade,
+      null,
+    );
   });
 });
 
@@ -256,7 +303,8 @@ describe("HeadParser: incremental parsing", () => {
     const raw = bytes(BROWSER_GET);
     const parser = new HeadParser();
     let head: RequestHead | null = null;
-    for (let end = 1; end <= raw.length && head === null; end++) head = parser.parse(raw.subarray(0, end), 0);
+    for (let end = 1; end <= raw.length && head === null; end++)
+      head = parser.parse(raw.subarray(0, end), 0);
     assert.deepEqual(head, new HeadParser().parse(raw, 0));
   });
 
@@ -271,7 +319,9 @@ describe("HeadParser: incremental parsing", () => {
   it("detects a bare CR in a line that is still incomplete", () => {
     const parser = new HeadParser();
     assert.equal(parser.parse(bytes("GET / HTTP/1.1\r\nX: a"), 0), null);
-    assert.throws(() => parser.parse(bytes("GET / HTTP/1.1\r\nX: a\rbc"), 0), { code: "ERR_BARE_CR" });
+    assert.throws(() => parser.parse(bytes("GET / HTTP/1.1\r\nX: a\rbc"), 0), {
+      code: "ERR_BARE_CR",
+    });
   });
 
   it("says a head is in progress after a partial one", () => {
@@ -285,21 +335,31 @@ describe("HeadParser: incremental parsing", () => {
 
 describe("HeadParser: errors name the offending input", () => {
   it("escapes control bytes in the message", () => {
-    assert.throws(() => new HeadParser().parse(bytes("GET / HTTP/1.1\r\nHost: a\r\nX: a\x01b\r\n\r\n"), 0), (e: unknown) => {
-      assert.ok(e instanceof ProtocolError);
-      assert.equal(e.code, "ERR_INVALID_HEADER_VALUE");
-      assert.match(e.message, /0x01/);
-      assert.match(e.message, /"X"/);
-      return true;
-    });
+    assert.throws(
+      () => new HeadParser().parse(bytes("GET / HTTP/1.1\r\nHost: a\r\nX: a\x01b\r\n\r\n"), 0),
+      (e: unknown) => {
+        assert.ok(e instanceof ProtocolError);
+        assert.equal(e.code, "ERR_INVALID_HEADER_VALUE");
+        assert.match(e.message, /0x01/);
+        assert.match(e.message, /"X"/);
+        return true;
+      },
+    );
   });
 
   it("truncates long values in the message", () => {
-    assert.throws(() => new HeadParser().parse(bytes(`GET / HTTP/1.1\r\nHost: a\r\nContent-Length: ${"9".repeat(300)}x\r\n\r\n`), 0), (e: unknown) => {
-      assert.ok(e instanceof ProtocolError);
-      assert.ok(e.message.length < 200, e.message);
-      return true;
-    });
+    assert.throws(
+      () =>
+        new HeadParser().parse(
+          bytes(`GET / HTTP/1.1\r\nHost: a\r\nContent-Length: ${"9".repeat(300)}x\r\n\r\n`),
+          0,
+        ),
+      (e: unknown) => {
+        assert.ok(e instanceof ProtocolError);
+        assert.ok(e.message.length < 200, e.message);
+        return true;
+      },
+    );
   });
 
   it("carries status, reason and RFC clause", () => {
