@@ -30,7 +30,7 @@ const range = (from: number, to: number) =>
 
 describe("byte tables", () => {
   it("TCHAR is exactly the token characters of RFC 9110 §5.6.2", () => {
-    assert.equal(members(TCHAR), [...("!#$%&'*+-.^_`|~" + ALNUM)].sort().join(""));
+    assert.equal(members(TCHAR), [..."!#$%&'*+-.^_`|~", ...ALNUM].sort().join(""));
   });
 
   it("FIELD_VALUE_BYTE is HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5)", () => {

@@ -76,8 +76,9 @@ export function exchange(
   try {
     let at = 0;
     for (const cut of [...cuts, raw.length]) {
-      if (cut > at) conn.receive(raw.subarray(at, cut));
-      at = Math.max(at, cut);
+      const to = Math.min(cut, raw.length);
+      if (to > at) conn.receive(raw.subarray(at, to));
+      at = Math.max(at, to);
       settle(conn, push);
     }
     if (halfClose) {
