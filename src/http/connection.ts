@@ -35,8 +35,17 @@
 import { inspect } from "node:util";
 import { ChunkedDecoder, DATA, END } from "./chunked.ts";
 import { LocalProtocolError, ProtocolError } from "./errors.ts";
+import {
+  CLOSED,
+  type ConnectionEvent,
+  END_NO_TRAILERS,
+  NEED_DATA,
+  type NeedDataEvent,
+  PAUSED,
+} from "./events.ts";
 import { DEFAULT_LIMITS, type Limits, resolveLimits } from "./limits.ts";
 import { HeadParser, type RequestHead } from "./parser.ts";
+import { ReceiveBuffer } from "./receive-buffer.ts";
 import { errorResponse, informational, ResponseFramer, type ResponseHeader } from "./response.ts";
 
 /** The request side: what we expect to read next. */
@@ -103,45 +112,6 @@ export type Phase =
   | "closed"
   | "error";
 
-/** A piece of the request body: a view of the received bytes, valid until you drop it. */
-export interface DataEvent {
-  readonly type: "data";
-  readonly data: Uint8Array;
-}
-/** The request body ended; `trailers` are the chunked trailer fields `[name0, value0, ...]`. */
-export interface EndEvent {
-  readonly type: "end";
-  readonly trailers: readonly string[];
-}
-/** Nothing more can be decoded until `receive` brings more bytes. */
-export interface NeedDataEvent {
-  readonly type: "need-data";
-}
-/** The request was read; the next one waits until the response ended (`sendEnd`). */
-export interface PausedEvent {
-  readonly type: "paused";
-}
-/** The connection is over: close the socket once the written bytes are flushed. */
-export interface ClosedEvent {
-  readonly type: "closed";
-}
-/** What `nextEvent()` returns. */
-export type ConnectionEvent =
-  | RequestHead
-  | DataEvent
-  | EndEvent
-  | NeedDataEvent
-  | PausedEvent
-  | ClosedEvent;
-
-/** The `need-data` event (one shared object). */
-export const NEED_DATA: NeedDataEvent = Object.freeze({ type: "need-data" });
-/** The `paused` event (one shared object). */
-export const PAUSED: PausedEvent = Object.freeze({ type: "paused" });
-/** The `closed` event (one shared object). */
-export const CLOSED: ClosedEvent = Object.freeze({ type: "closed" });
-const END_NO_TRAILERS: EndEvent = Object.freeze({ type: "end", trailers: Object.freeze([]) });
-
 /** Options of a `ServerConnection`. */
 export interface ServerConnectionOptions {
   /** Size limits; missing ones take their defaults (see `LIMITS`). */
@@ -183,11 +153,7 @@ export class ServerConnection {
   private readonly parser: HeadParser;
   private readonly framer = new ResponseFramer();
   private decoder: ChunkedDecoder | null = null;
-  /** Received bytes: `buf` is exactly the valid bytes, a view of `store` (our allocation when `owned`). */
-  private store: Buffer = EMPTY;
-  private buf: Buffer = EMPTY;
-  private owned = false;
-  private pos = 0;
+  private readonly input = new ReceiveBuffer();
   private eof = false;
   private current: RequestHead | null = null;
   private chunked = false;
@@ -223,7 +189,7 @@ export class ServerConnection {
   get phase(): Phase {
     switch (this.reqState) {
       case "AWAIT_HEAD":
-        return this.pos < this.buf.length ? "head" : "idle";
+        return this.input.pending > 0 ? "head" : "idle";
       case "BODY":
         return this.requestBodyPending ? "body" : "response";
       case "DONE":
@@ -264,12 +230,12 @@ export class ServerConnection {
 
   /** How many received bytes are not consumed yet. */
   get bufferedBytes(): number {
-    return this.buf.length - this.pos;
+    return this.input.pending;
   }
 
   /** The received bytes not consumed yet: after a 101, the start of the new protocol. */
   get trailingData(): Uint8Array {
-    return this.buf.subarray(this.pos);
+    return this.input.bytes.subarray(this.input.pos);
   }
 
   /** Whether part of the current request body has not been read as events yet. */
@@ -288,7 +254,7 @@ export class ServerConnection {
       !this.continueSent &&
       this.resState === "IDLE" &&
       this.bodyReceived === 0 &&
-      this.pos === this.buf.length &&
+      this.input.pending === 0 &&
       this.requestBodyPending
     );
   }
@@ -318,32 +284,7 @@ export class ServerConnection {
       );
     }
     if (this.reqState === "CLOSED" || this.reqState === "ERROR") return;
-    const chunk = Buffer.isBuffer(data)
-      ? data
-      : Buffer.from(data.buffer, data.byteOffset, data.length);
-    const pending = this.buf.length - this.pos;
-    if (pending === 0) {
-      this.store = chunk;
-      this.buf = chunk;
-      this.pos = 0;
-      this.owned = false;
-      return;
-    }
-    const used = this.buf.length;
-    if (this.owned && this.store.length - used >= chunk.length) {
-      this.store.set(chunk, used);
-      this.buf = this.store.subarray(0, used + chunk.length);
-      return;
-    }
-    // Copy into a fresh allocation: views handed out earlier must never see their bytes move.
-    const total = pending + chunk.length;
-    const store = Buffer.allocUnsafe(total <= 16384 ? 32768 : total);
-    this.buf.copy(store, 0, this.pos);
-    store.set(chunk, pending);
-    this.store = store;
-    this.buf = store.subarray(0, total);
-    this.pos = 0;
-    this.owned = true;
+    this.input.append(data);
   }
 
   /**
@@ -498,11 +439,7 @@ export class ServerConnection {
    */
   closeAfterResponse(): void {
     this.closeRequested = true;
-    if (
-      this.reqState === "AWAIT_HEAD" &&
-      this.resState === "IDLE" &&
-      this.pos === this.buf.length
-    ) {
+    if (this.reqState === "AWAIT_HEAD" && this.resState === "IDLE" && this.input.pending === 0) {
       this.move("close");
     }
   }
@@ -526,17 +463,17 @@ export class ServerConnection {
       if (drained === "closed") return CLOSED;
       if (drained === "need") return this.needData();
     }
-    const buf = this.buf;
-    if (this.pos < buf.length) {
-      const head = this.parser.parse(buf, this.pos);
+    const input = this.input;
+    if (input.pending > 0) {
+      const head = this.parser.parse(input.bytes, input.pos);
       if (head !== null) {
-        this.pos += this.parser.consumed;
+        input.pos += this.parser.consumed;
         this.begin(head);
         return head;
       }
     }
     if (this.eof) {
-      if (this.pos < buf.length) {
+      if (input.pending > 0) {
         throw new ProtocolError(
           "ERR_INCOMPLETE_MESSAGE",
           "peer closed in the middle of a request head",
@@ -568,8 +505,8 @@ export class ServerConnection {
   private readBody(): ConnectionEvent {
     if (this.chunked) {
       const decoder = this.decoder!;
-      const result = decoder.decode(this.buf, this.pos);
-      this.pos = decoder.pos;
+      const result = decoder.decode(this.input.bytes, this.input.pos);
+      this.input.pos = decoder.pos;
       if (result === DATA) {
         this.bodyReceived += decoder.data.length;
         return { type: "data", data: decoder.data };
@@ -586,11 +523,12 @@ export class ServerConnection {
         this.move("bodyEnd");
         return END_NO_TRAILERS;
       }
-      const available = this.buf.length - this.pos;
+      const input = this.input;
+      const available = input.pending;
       if (available > 0) {
         const n = Math.min(available, remaining);
-        const data = this.buf.subarray(this.pos, this.pos + n);
-        this.pos += n;
+        const data = input.bytes.subarray(input.pos, input.pos + n);
+        input.pos += n;
         this.bodyRemaining = remaining - n;
         this.bodyReceived += n;
         return { type: "data", data };
@@ -616,8 +554,8 @@ export class ServerConnection {
     if (this.chunked) {
       const decoder = this.decoder!;
       for (;;) {
-        const result = decoder.decode(this.buf, this.pos);
-        this.pos = decoder.pos;
+        const result = decoder.decode(this.input.bytes, this.input.pos);
+        this.input.pos = decoder.pos;
         if (result === END) break;
         if (result !== DATA) return this.drainStalled();
         this.drained += decoder.data.length;
@@ -627,8 +565,8 @@ export class ServerConnection {
         }
       }
     } else {
-      const n = Math.min(this.buf.length - this.pos, this.bodyRemaining);
-      this.pos += n;
+      const n = Math.min(this.input.pending, this.bodyRemaining);
+      this.input.pos += n;
       this.bodyRemaining -= n;
       if (this.bodyRemaining > 0) return this.drainStalled();
     }
@@ -722,13 +660,7 @@ export class ServerConnection {
   }
 
   private needData(): NeedDataEvent {
-    if (this.pos === this.buf.length) {
-      // Everything was consumed: drop the references so an idle connection holds no memory.
-      this.store = EMPTY;
-      this.buf = EMPTY;
-      this.pos = 0;
-      this.owned = false;
-    }
+    this.input.releaseIfConsumed();
     return NEED_DATA;
   }
 

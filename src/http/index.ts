@@ -6,15 +6,6 @@
  */
 export { ChunkedDecoder } from "./chunked.ts";
 export {
-  CLOSED,
-  type ClosedEvent,
-  type ConnectionEvent,
-  type DataEvent,
-  type EndEvent,
-  NEED_DATA,
-  type NeedDataEvent,
-  PAUSED,
-  type PausedEvent,
   type Phase,
   REQUEST_STATES,
   RESPONSE_STATES,
@@ -35,6 +26,17 @@ export {
   type ProtocolErrorCode,
   type ProtocolErrorInfo,
 } from "./errors.ts";
+export {
+  CLOSED,
+  type ClosedEvent,
+  type ConnectionEvent,
+  type DataEvent,
+  type EndEvent,
+  NEED_DATA,
+  type NeedDataEvent,
+  PAUSED,
+  type PausedEvent,
+} from "./events.ts";
 export { DEFAULT_LIMITS, LIMITS, type LimitDoc, type Limits, resolveLimits } from "./limits.ts";
 export { HeadParser, type RequestHead } from "./parser.ts";
 export { type BodyMode, chunkFrame, errorResponse, type ResponseHeader } from "./response.ts";

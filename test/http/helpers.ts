@@ -2,11 +2,8 @@
  * Helpers for the HTTP core tests: latin-1 conversions and a driver that feeds bytes to a
  * `ServerConnection` in given pieces and collects the events.
  */
-import {
-  type ConnectionEvent,
-  ServerConnection,
-  type ServerConnectionOptions,
-} from "../../src/http/connection.ts";
+import { ServerConnection, type ServerConnectionOptions } from "../../src/http/connection.ts";
+import type { ConnectionEvent } from "../../src/http/events.ts";
 
 /** Latin-1 string to bytes. */
 export const bytes = (s: string): Buffer => Buffer.from(s, "latin1");
