@@ -174,10 +174,11 @@ export class ChunkedDecoder {
     if (lf - 1 - pos > limits.maxChunkLineLength) throw this.lineTooLong();
     if (lf === pos || buf[lf - 1] !== CR) throw bareLf(buf, pos, lf + 1);
     const le = lf - 1;
+    const hexValue = HEX_VALUE;
     let i = pos;
     let size = 0;
     while (i < le) {
-      const v = HEX_VALUE[buf[i]!]!;
+      const v = hexValue[buf[i]!]!;
       if (v < 0) break;
       size = size * 16 + v;
       if (size > Number.MAX_SAFE_INTEGER) {

@@ -96,6 +96,75 @@ export const RESPONSE_STATES: Readonly<
   ERROR: { error: "ERROR" },
 };
 
+/** The states and triggers in index order: the machines run on indexes, compiled from the tables above. */
+const REQUEST_STATE_NAMES: readonly RequestState[] = [
+  "AWAIT_HEAD",
+  "BODY",
+  "DONE",
+  "DRAIN",
+  "SWITCHED",
+  "CLOSED",
+  "ERROR",
+];
+const RESPONSE_STATE_NAMES: readonly ResponseState[] = [
+  "IDLE",
+  "BODY",
+  "DONE",
+  "SWITCHED",
+  "CLOSED",
+  "ERROR",
+];
+const TRIGGER_NAMES: readonly Trigger[] = [
+  "head",
+  "bodyEnd",
+  "drain",
+  "responseStart",
+  "responseEnd",
+  "cycle",
+  "switch",
+  "close",
+  "error",
+];
+
+const R_AWAIT_HEAD = 0;
+const R_BODY = 1;
+const R_DONE = 2;
+const R_DRAIN = 3;
+const R_SWITCHED = 4;
+const R_CLOSED = 5;
+const R_ERROR = 6;
+const W_IDLE = 0;
+const W_BODY = 1;
+const W_DONE = 2;
+const T_HEAD = 0;
+const T_BODY_END = 1;
+const T_DRAIN = 2;
+const T_RESPONSE_START = 3;
+const T_RESPONSE_END = 4;
+const T_CYCLE = 5;
+const T_SWITCH = 6;
+const T_CLOSE = 7;
+const T_ERROR = 8;
+
+/** `next[state * triggers + trigger]`: the next state's index, or -1 when not allowed. */
+function compile<S extends string>(
+  names: readonly S[],
+  table: Readonly<Record<S, Partial<Record<Trigger, S>>>>,
+): Int8Array {
+  const next = new Int8Array(names.length * TRIGGER_NAMES.length).fill(-1);
+  names.forEach((state, i) => {
+    TRIGGER_NAMES.forEach((trigger, j) => {
+      const to = table[state][trigger];
+      if (to !== undefined) next[i * TRIGGER_NAMES.length + j] = names.indexOf(to);
+    });
+  });
+  return next;
+}
+
+const REQUEST_NEXT = compile(REQUEST_STATE_NAMES, REQUEST_STATES);
+const RESPONSE_NEXT = compile(RESPONSE_STATE_NAMES, RESPONSE_STATES);
+const TRIGGERS = TRIGGER_NAMES.length;
+
 /**
  * Where the connection is, for the server's timers: `idle` (no request bytes buffered;
  * `requestCount` tells a new connection from a kept-alive one), `head` (part of a head
@@ -131,6 +200,9 @@ export interface SendOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** `Buffer#latin1Write`: the native writer behind `write(s, "latin1")`, without its argument parsing. */
+type Latin1Writable = Buffer & { latin1Write(s: string, offset: number, length: number): number };
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 
 /**
@@ -145,8 +217,9 @@ const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
  * // write `bytes`; conn.nextEvent() now parses the next request, or says need-data
  */
 export class ServerConnection {
-  private reqState: RequestState = "AWAIT_HEAD";
-  private resState: ResponseState = "IDLE";
+  /** Indexes into REQUEST_STATE_NAMES and RESPONSE_STATE_NAMES. */
+  private req = R_AWAIT_HEAD;
+  private res = W_IDLE;
   private readonly limits: Limits;
   private readonly allowKeepAlive: boolean;
   private readonly server: string | undefined;
@@ -177,28 +250,28 @@ export class ServerConnection {
 
   /** The request side's state. */
   get requestState(): RequestState {
-    return this.reqState;
+    return REQUEST_STATE_NAMES[this.req]!;
   }
 
   /** The response side's state. */
   get responseState(): ResponseState {
-    return this.resState;
+    return RESPONSE_STATE_NAMES[this.res]!;
   }
 
   /** Where the connection is, for timers (see `Phase`). */
   get phase(): Phase {
-    switch (this.reqState) {
-      case "AWAIT_HEAD":
+    switch (this.req) {
+      case R_AWAIT_HEAD:
         return this.input.pending > 0 ? "head" : "idle";
-      case "BODY":
+      case R_BODY:
         return this.requestBodyPending ? "body" : "response";
-      case "DONE":
+      case R_DONE:
         return "response";
-      case "DRAIN":
+      case R_DRAIN:
         return "drain";
-      case "SWITCHED":
+      case R_SWITCHED:
         return "switched";
-      case "CLOSED":
+      case R_CLOSED:
         return "closed";
       default:
         return "error";
@@ -217,9 +290,8 @@ export class ServerConnection {
 
   /** Whether the connection will stay open after the current response, as decided so far. */
   get keepAlive(): boolean {
-    if (this.reqState === "CLOSED" || this.reqState === "ERROR" || this.closeRequested)
-      return false;
-    if (this.resState === "BODY" || this.resState === "DONE") return this.framer.keepAlive;
+    if (this.req === R_CLOSED || this.req === R_ERROR || this.closeRequested) return false;
+    if (this.res === W_BODY || this.res === W_DONE) return this.framer.keepAlive;
     return this.current === null || this.wantKeepAlive;
   }
 
@@ -240,7 +312,7 @@ export class ServerConnection {
 
   /** Whether part of the current request body has not been read as events yet. */
   get requestBodyPending(): boolean {
-    if (this.reqState !== "BODY") return false;
+    if (this.req !== R_BODY) return false;
     return this.chunked ? !this.decoder!.done : this.bodyRemaining > 0;
   }
 
@@ -252,7 +324,7 @@ export class ServerConnection {
     return (
       this.current?.expectContinue === true &&
       !this.continueSent &&
-      this.resState === "IDLE" &&
+      this.res === W_IDLE &&
       this.bodyReceived === 0 &&
       this.input.pending === 0 &&
       this.requestBodyPending
@@ -275,7 +347,7 @@ export class ServerConnection {
       this.eof = true;
       return;
     }
-    if (this.eof || this.reqState === "SWITCHED") {
+    if (this.eof || this.req === R_SWITCHED) {
       throw new LocalProtocolError(
         "ERR_INVALID_STATE",
         this.eof
@@ -283,7 +355,7 @@ export class ServerConnection {
           : "data received after switching protocols",
       );
     }
-    if (this.reqState === "CLOSED" || this.reqState === "ERROR") return;
+    if (this.req === R_CLOSED || this.req === R_ERROR) return;
     this.input.append(data);
   }
 
@@ -294,20 +366,20 @@ export class ServerConnection {
    *   connection is then in ERROR: answer with `sendErrorResponse(error)` and close
    */
   nextEvent(): ConnectionEvent {
-    switch (this.reqState) {
-      case "AWAIT_HEAD":
-      case "BODY":
-      case "DRAIN":
+    switch (this.req) {
+      case R_AWAIT_HEAD:
+      case R_BODY:
+      case R_DRAIN:
         try {
-          return this.reqState === "BODY" ? this.readBody() : this.readHead();
+          return this.req === R_BODY ? this.readBody() : this.readHead();
         } catch (e) {
-          if (e instanceof ProtocolError) this.fail(e, this.resState === "IDLE");
+          if (e instanceof ProtocolError) this.fail(e, this.res === W_IDLE);
           throw e;
         }
-      case "DONE":
-      case "SWITCHED":
+      case R_DONE:
+      case R_SWITCHED:
         return PAUSED;
-      case "CLOSED":
+      case R_CLOSED:
         return CLOSED;
       default:
         throw this.failure!;
@@ -351,7 +423,7 @@ export class ServerConnection {
     const withBody = framer.mode !== "none";
     const bodyLength = withBody ? body.length : 0;
     const out = Buffer.allocUnsafe(head.length + bodyLength);
-    out.write(head, 0, "latin1");
+    (out as Latin1Writable).latin1Write(head, 0, head.length);
     if (withBody) out.set(body, head.length);
     framer.sent = framer.mode === "length" ? framer.contentLength : bodyLength;
     this.finishResponse();
@@ -367,7 +439,7 @@ export class ServerConnection {
    *   (the connection is then in ERROR and must be closed), ERR_INVALID_STATE
    */
   sendData(chunk: Uint8Array): Uint8Array {
-    if (this.resState !== "BODY") throw this.invalidState("sendData");
+    if (this.res !== W_BODY) throw this.invalidState("sendData");
     try {
       return this.framer.data(chunk);
     } catch (e) {
@@ -385,7 +457,7 @@ export class ServerConnection {
    *   Content-Length was written (the connection is then in ERROR), ERR_INVALID_STATE
    */
   sendEnd(): Uint8Array {
-    if (this.resState !== "BODY") throw this.invalidState("sendEnd");
+    if (this.res !== W_BODY) throw this.invalidState("sendEnd");
     let bytes: Uint8Array;
     try {
       bytes = this.framer.end();
@@ -414,8 +486,7 @@ export class ServerConnection {
    * @throws LocalProtocolError ERR_INVALID_STATUS, ERR_INVALID_RESPONSE_HEADER, ERR_INVALID_STATE
    */
   sendInformational(status: number | string, headers: Iterable<ResponseHeader> = []): Uint8Array {
-    if (this.resState !== "IDLE" || this.current === null)
-      throw this.invalidState("sendInformational");
+    if (this.res !== W_IDLE || this.current === null) throw this.invalidState("sendInformational");
     const head = informational(status, headers);
     if (this.current.version === "HTTP/1.0") return EMPTY;
     if (head.startsWith("HTTP/1.1 100")) this.continueSent = true;
@@ -439,8 +510,8 @@ export class ServerConnection {
    */
   closeAfterResponse(): void {
     this.closeRequested = true;
-    if (this.reqState === "AWAIT_HEAD" && this.resState === "IDLE" && this.input.pending === 0) {
-      this.move("close");
+    if (this.req === R_AWAIT_HEAD && this.res === W_IDLE && this.input.pending === 0) {
+      this.move(T_CLOSE);
     }
   }
 
@@ -448,7 +519,7 @@ export class ServerConnection {
   [inspect.custom](): string {
     const req = this.current === null ? "" : ` ${this.current.method} ${this.current.target}`;
     return (
-      `ServerConnection <${this.phase}> request=${this.reqState} response=${this.resState}` +
+      `ServerConnection <${this.phase}> request=${this.requestState} response=${this.responseState}` +
       ` keepAlive=${this.keepAlive} requests=${this.requests} buffered=${this.bufferedBytes}${req}` +
       (this.failure === null
         ? ""
@@ -458,7 +529,7 @@ export class ServerConnection {
 
   /** Reads a head (AWAIT_HEAD), or discards unread body bytes first (DRAIN). */
   private readHead(): ConnectionEvent {
-    if (this.reqState === "DRAIN") {
+    if (this.req === R_DRAIN) {
       const drained = this.drain();
       if (drained === "closed") return CLOSED;
       if (drained === "need") return this.needData();
@@ -479,7 +550,7 @@ export class ServerConnection {
           "peer closed in the middle of a request head",
         );
       }
-      this.move("close");
+      this.move(T_CLOSE);
       return CLOSED;
     }
     return this.needData();
@@ -487,7 +558,7 @@ export class ServerConnection {
 
   /** Starts the exchange for a parsed head. */
   private begin(head: RequestHead): void {
-    this.move("head");
+    this.move(T_HEAD);
     this.current = head;
     this.requests++;
     this.chunked = head.chunked;
@@ -512,7 +583,7 @@ export class ServerConnection {
         return { type: "data", data: decoder.data };
       }
       if (result === END) {
-        this.move("bodyEnd");
+        this.move(T_BODY_END);
         return decoder.trailers.length === 0
           ? END_NO_TRAILERS
           : { type: "end", trailers: decoder.trailers };
@@ -520,7 +591,7 @@ export class ServerConnection {
     } else {
       const remaining = this.bodyRemaining;
       if (remaining === 0) {
-        this.move("bodyEnd");
+        this.move(T_BODY_END);
         return END_NO_TRAILERS;
       }
       const input = this.input;
@@ -560,7 +631,7 @@ export class ServerConnection {
         if (result !== DATA) return this.drainStalled();
         this.drained += decoder.data.length;
         if (this.drained > max) {
-          this.move("close");
+          this.move(T_CLOSE);
           return "closed";
         }
       }
@@ -576,7 +647,7 @@ export class ServerConnection {
 
   private drainStalled(): "need" | "closed" {
     if (!this.eof) return "need";
-    this.move("close");
+    this.move(T_CLOSE);
     return "closed";
   }
 
@@ -589,7 +660,7 @@ export class ServerConnection {
     whole = false,
   ): string {
     const req = this.current;
-    if (this.resState !== "IDLE" || req === null) throw this.invalidState("a response");
+    if (this.res !== W_IDLE || req === null) throw this.invalidState("a response");
     const keepAlive =
       this.wantKeepAlive &&
       options.close !== true &&
@@ -628,34 +699,34 @@ export class ServerConnection {
           "101 Switching Protocols needs an Upgrade request whose body was read, and no body",
         );
       }
-      this.move("switch");
+      this.move(T_SWITCH);
       return head;
     }
-    this.move("responseStart");
+    this.move(T_RESPONSE_START);
     return head;
   }
 
   /** After the response ended: the next request, draining, or closing. */
   private finishResponse(): void {
-    this.move("responseEnd");
+    this.move(T_RESPONSE_END);
     if (!this.framer.keepAlive || this.closeRequested) {
-      this.move("close");
-    } else if (this.reqState === "DONE") {
+      this.move(T_CLOSE);
+    } else if (this.req === R_DONE) {
       this.cycle();
     } else if (!this.requestBodyPending) {
-      this.move("bodyEnd");
+      this.move(T_BODY_END);
       this.cycle();
     } else if (this.eof || (!this.chunked && this.bodyRemaining > this.limits.maxDrainBytes)) {
-      this.move("close");
+      this.move(T_CLOSE);
     } else {
       this.drained = 0;
-      this.move("drain");
+      this.move(T_DRAIN);
     }
   }
 
   /** Both sides back to the start for the next request. */
   private cycle(): void {
-    this.move("cycle");
+    this.move(T_CYCLE);
     this.current = null;
   }
 
@@ -668,27 +739,27 @@ export class ServerConnection {
   private fail(error: Error, answerable: boolean): void {
     this.failure = error;
     this.errorAnswerable = answerable;
-    this.move("error");
+    this.move(T_ERROR);
   }
 
   /** Fires a trigger on both state machines, following `REQUEST_STATES` and `RESPONSE_STATES`. */
-  private move(trigger: Trigger): void {
-    const req = REQUEST_STATES[this.reqState][trigger];
-    const res = RESPONSE_STATES[this.resState][trigger];
-    if (req !== undefined) this.reqState = req;
-    if (res !== undefined) this.resState = res;
-    if (req === undefined && res === undefined) {
+  private move(trigger: number): void {
+    const req = REQUEST_NEXT[this.req * TRIGGERS + trigger]!;
+    const res = RESPONSE_NEXT[this.res * TRIGGERS + trigger]!;
+    if (req < 0 && res < 0) {
       throw new LocalProtocolError(
         "ERR_INVALID_STATE",
-        `cannot ${trigger} in request=${this.reqState} response=${this.resState}`,
+        `cannot ${TRIGGER_NAMES[trigger]} in request=${this.requestState} response=${this.responseState}`,
       );
     }
+    if (req >= 0) this.req = req;
+    if (res >= 0) this.res = res;
   }
 
   private invalidState(what: string): LocalProtocolError {
     return new LocalProtocolError(
       "ERR_INVALID_STATE",
-      `cannot send ${what} in request=${this.reqState} response=${this.resState}`,
+      `cannot send ${what} in request=${this.requestState} response=${this.responseState}`,
     );
   }
 }

@@ -207,6 +207,7 @@ export function quotedStringEnd(buf: Uint8Array, start: number, end: number): nu
  * (RFC 9110 §7.2: a URI with an empty authority).
  */
 export function isValidAuthority(value: string): boolean {
+  const authorityChar = AUTHORITY_CHAR;
   const n = value.length;
   let i = 0;
   if (n > 0 && value.charCodeAt(0) === 0x5b) {
@@ -216,14 +217,14 @@ export function isValidAuthority(value: string): boolean {
     if (close < 2) return false;
     for (i = 1; i < close; i++) {
       const c = value.charCodeAt(i);
-      if (c > 0x7f || AUTHORITY_CHAR[c] !== 1 || c === 0x5b || c === 0x25) return false;
+      if (c > 0x7f || authorityChar[c] !== 1 || c === 0x5b || c === 0x25) return false;
     }
     i = close + 1;
   } else {
     for (; i < n; i++) {
       const c = value.charCodeAt(i);
       if (c === 0x3a) break;
-      if (c > 0x7f || AUTHORITY_CHAR[c] !== 1 || c === 0x5b || c === 0x5d) return false;
+      if (c > 0x7f || authorityChar[c] !== 1 || c === 0x5b || c === 0x5d) return false;
       if (c === 0x25 && !isPercentEncoded(value, i)) return false;
     }
   }
@@ -248,10 +249,11 @@ function isPercentEncoded(value: string, i: number): boolean {
  * Used for response field names and methods given as strings.
  */
 export function isToken(value: string): boolean {
+  const tchar = TCHAR;
   if (value.length === 0) return false;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (c > 0xff || TCHAR[c] !== 1) return false;
+    if (c > 0xff || tchar[c] !== 1) return false;
   }
   return true;
 }
@@ -263,9 +265,10 @@ export function isToken(value: string): boolean {
  * a CR or LF would split the response.
  */
 export function isFieldValue(value: string): boolean {
+  const valueByte = FIELD_VALUE_BYTE;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (c > 0xff || FIELD_VALUE_BYTE[c] !== 1) return false;
+    if (c > 0xff || valueByte[c] !== 1) return false;
   }
   return true;
 }
