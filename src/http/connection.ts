@@ -544,7 +544,7 @@ export class ServerConnection {
       }
     }
     if (this.eof) {
-      if (input.pending > 0) {
+      if (input.pending > 0 && !onlyLineBreaks(input.bytes, input.pos)) {
         throw new ProtocolError(
           "ERR_INCOMPLETE_MESSAGE",
           "peer closed in the middle of a request head",
@@ -762,4 +762,10 @@ export class ServerConnection {
       `cannot send ${what} in request=${this.requestState} response=${this.responseState}`,
     );
   }
+}
+
+/** Whether `buf[from..]` holds nothing but CR and LF (stray line breaks, not a request). */
+function onlyLineBreaks(buf: Uint8Array, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0x0d && buf[i] !== 0x0a) return false;
+  return true;
 }

@@ -133,9 +133,6 @@ export const HTTP_VERSION_LENGTH = 8;
 /** The bytes `HTTP/` that start every `HTTP-version` (RFC 9112 §2.3). */
 export const HTTP_NAME_SLASH = Buffer.from("HTTP/", "latin1");
 
-/** `CRLF CRLF`: the end of a header section that has at least one field (RFC 9112 §2.1). */
-export const CRLF_CRLF = Buffer.from("\r\n\r\n", "latin1");
-
 /**
  * Checks one `chunk-ext` (RFC 9112 §7.1.1) in `buf[start, end)`:
  * `chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )`,

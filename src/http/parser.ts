@@ -30,6 +30,8 @@ import {
 import {
   CR,
   HTAB,
+  HTTP_NAME_SLASH,
+  HTTP_VERSION_LENGTH,
   isValidAuthority,
   LF,
   SP,
@@ -474,13 +476,14 @@ function growFields(f: Int32Array): Int32Array {
  * @throws ProtocolError ERR_INVALID_VERSION or, for another major version, ERR_UNSUPPORTED_VERSION
  */
 function httpVersion(buf: Buffer, start: number, end: number): number {
+  const name = HTTP_NAME_SLASH;
   if (
-    end - start !== 8 ||
-    buf[start] !== 0x48 ||
-    buf[start + 1] !== 0x54 ||
-    buf[start + 2] !== 0x54 ||
-    buf[start + 3] !== 0x50 ||
-    buf[start + 4] !== 0x2f ||
+    end - start !== HTTP_VERSION_LENGTH ||
+    buf[start] !== name[0] ||
+    buf[start + 1] !== name[1] ||
+    buf[start + 2] !== name[2] ||
+    buf[start + 3] !== name[3] ||
+    buf[start + 4] !== name[4] ||
     !isDigit(buf[start + 5]!) ||
     buf[start + 6] !== 0x2e ||
     !isDigit(buf[start + 7]!)

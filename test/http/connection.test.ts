@@ -144,6 +144,15 @@ describe("ServerConnection: reading requests", () => {
     assert.throws(() => conn.nextEvent(), { code: "ERR_INCOMPLETE_MESSAGE" });
   });
 
+  it("answers closed when the peer sends stray line breaks and closes", () => {
+    const conn = new ServerConnection();
+    conn.receive(bytes(`${GET}\r\n`));
+    drain(conn);
+    conn.respond(200, [], EMPTY);
+    conn.receive(EMPTY);
+    assert.equal(conn.nextEvent().type, "closed");
+  });
+
   it("finishes the exchange when the peer closes after a complete request", () => {
     const conn = new ServerConnection();
     conn.receive(bytes(GET));
