@@ -159,7 +159,7 @@ export const PROTOCOL_ERRORS = {
   ERR_TE_CHUNKED_TWICE: {
     status: 400,
     reason: BAD,
-    rfc: "RFC 9112 §7",
+    rfc: "RFC 9112 §6.1",
     summary: "`chunked` applied more than once.",
   },
   ERR_INVALID_TRANSFER_ENCODING: {

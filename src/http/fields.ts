@@ -199,7 +199,7 @@ export function listMembers(value: string): string[] {
 }
 
 /**
- * Decides the framing a request's Transfer-Encoding fields give (RFC 9112 §6.1, §6.3, §7).
+ * Decides the framing a request's Transfer-Encoding fields give (RFC 9112 §6.1, §6.3).
  * `values` are the field values in order (several lines form one list).
  *
  * Only `chunked`, once, as the final coding is accepted.

@@ -46,7 +46,7 @@ export const LIMITS: readonly LimitDoc[] = [
     name: "maxRequestLineLength",
     default: 8 * 1024,
     effect: "414 URI Too Long (ERR_URI_TOO_LONG)",
-    why: "RFC 9112 §3 recommends supporting request lines of at least 8000 octets; nginx, Apache and Node use 8 KiB.",
+    why: "RFC 9112 §3 recommends supporting request lines of at least 8000 octets; nginx and Apache stop at 8 KiB too.",
   },
   {
     name: "maxHeaderCount",
@@ -58,7 +58,7 @@ export const LIMITS: readonly LimitDoc[] = [
     name: "maxHeaderBytes",
     default: 16 * 1024,
     effect: "431 Request Header Fields Too Large (ERR_HEADERS_TOO_LARGE)",
-    why: "Node's --max-http-header-size default since v13; fits large cookie sets while keeping a slow-header attacker's buffer small.",
+    why: "Node's default --max-http-header-size; fits large cookie sets while keeping what a slow-header attacker makes us hold small.",
   },
   {
     name: "maxBodySize",
