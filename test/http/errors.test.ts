@@ -11,6 +11,12 @@ import { DEFAULT_LIMITS, LIMITS, resolveLimits } from "../../src/http/limits.ts"
 
 const docs = readFileSync(new URL("../../docs/http-core.md", import.meta.url), "utf8");
 
+/** A Markdown table row starting with these cells, however the formatter padded them. */
+function tableRow(...cells: string[]): RegExp {
+  const escape = (c: string) => c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^\\|${cells.map((c) => ` *${escape(c)} *\\|`).join("")}`, "m");
+}
+
 describe("PROTOCOL_ERRORS", () => {
   it("gives every code a 4xx or 5xx status, a reason, an RFC clause and a summary", () => {
     for (const [code, info] of Object.entries(PROTOCOL_ERRORS)) {
@@ -22,10 +28,7 @@ describe("PROTOCOL_ERRORS", () => {
 
   it("is documented row by row in docs/http-core.md", () => {
     for (const [code, info] of Object.entries(PROTOCOL_ERRORS)) {
-      assert.ok(
-        docs.includes(`| \`${code}\` | ${info.status} ${info.reason} | ${info.rfc} |`),
-        code,
-      );
+      assert.match(docs, tableRow(`\`${code}\``, `${info.status} ${info.reason}`, info.rfc), code);
     }
   });
 });
@@ -69,7 +72,7 @@ describe("limits", () => {
   it("has a documented default for every limit", () => {
     for (const limit of LIMITS) {
       assert.equal(DEFAULT_LIMITS[limit.name], limit.default);
-      assert.ok(docs.includes(`| \`${limit.name}\` |`), limit.name);
+      assert.match(docs, tableRow(`\`${limit.name}\``), limit.name);
     }
   });
 
