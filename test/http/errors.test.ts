@@ -13,8 +13,8 @@ const docs = readFileSync(new URL("../../docs/http-core.md", import.meta.url), "
 
 /** A Markdown table row starting with these cells, however the formatter padded them. */
 function tableRow(...cells: string[]): RegExp {
-  const escape = (c: string) => c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`^\\|${cells.map((c) => ` *${escape(c)} *\\|`).join("")}`, "m");
+  const literal = (c: string) => c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^\\|${cells.map((c) => ` *${literal(c)} *\\|`).join("")}`, "m");
 }
 
 describe("PROTOCOL_ERRORS", () => {
