@@ -7,14 +7,9 @@
 export { ChunkedDecoder } from "./chunked.ts";
 export {
   type Phase,
-  REQUEST_STATES,
-  RESPONSE_STATES,
-  type RequestState,
-  type ResponseState,
   type SendOptions,
   ServerConnection,
   type ServerConnectionOptions,
-  type Trigger,
 } from "./connection.ts";
 export { environKey, hasUnderscore } from "./environ-key.ts";
 export {
@@ -40,3 +35,10 @@ export {
 export { DEFAULT_LIMITS, LIMITS, type LimitDoc, type Limits, resolveLimits } from "./limits.ts";
 export { HeadParser, type RequestHead } from "./parser.ts";
 export { type BodyMode, chunkFrame, errorResponse, type ResponseHeader } from "./response.ts";
+export {
+  REQUEST_STATES,
+  RESPONSE_STATES,
+  type RequestState,
+  type ResponseState,
+  type Trigger,
+} from "./states.ts";
