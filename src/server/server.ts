@@ -14,6 +14,7 @@ import type { WSGIApplication } from "../types.ts";
 import { ServerContext } from "./context.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { Session } from "./session.ts";
+import { clearStaleSocket } from "./unix-socket.ts";
 import { runPrimary, SHUTDOWN_MESSAGE } from "./workers.ts";
 
 /** Options of `serve`: any of the server's options, plus whether to handle signals. */
@@ -96,6 +97,8 @@ async function listen(
   } else {
     server = createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   }
+  // In a worker the cluster primary listens (and cleared the path before forking).
+  if (options.path && !cluster.isWorker) await clearStaleSocket(options.path);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     const done = () => {

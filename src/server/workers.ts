@@ -17,6 +17,7 @@ import cluster, { type Worker } from "node:cluster";
 import type { AddressInfo } from "node:net";
 import type { ServerOptions } from "./options.ts";
 import type { RunningServer } from "./server.ts";
+import { clearStaleSocket } from "./unix-socket.ts";
 
 /** The message a worker gets when it should stop gracefully. */
 export const SHUTDOWN_MESSAGE = "wsgiref:shutdown";
@@ -31,6 +32,7 @@ export async function runPrimary(
   options: ServerOptions,
   handleSignals: boolean,
 ): Promise<RunningServer> {
+  if (options.path) await clearStaleSocket(options.path);
   const live = new Set<Worker>();
   const retiring = new Set<Worker>();
   let stopping = false;
