@@ -16,6 +16,7 @@ import {
   resolveOptions,
   type ServerOptions,
 } from "./server/options.ts";
+import { WorkerStartError } from "./server/workers.ts";
 
 const VERSION = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -213,7 +214,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       return error instanceof CliError ? error.exitCode : 2;
     }
     const code = (error as { code?: string }).code;
-    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+    if (
+      error instanceof WorkerStartError ||
+      code === "EADDRINUSE" ||
+      code === "EACCES" ||
+      code === "EADDRNOTAVAIL"
+    ) {
       process.stderr.write(`wsgiref: error: ${(error as Error).message}\n`);
       return 1;
     }
