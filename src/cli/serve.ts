@@ -6,6 +6,7 @@
  * @module
  */
 import { type ChildProcess, fork } from "node:child_process";
+import cluster from "node:cluster";
 import { watch } from "node:fs";
 import type { ServeCommand } from "../cli.ts";
 import { resolveOptions } from "../server/options.ts";
@@ -45,11 +46,15 @@ export async function runServe(command: ServeCommand): Promise<number> {
   }
   const server = await serve(app, { ...options, handleSignals: true });
   const where = server.address;
-  process.stdout.write(
-    typeof where === "string"
-      ? `Serving HTTP on unix:${where} ...\n`
-      : `Serving ${options.key ? "HTTPS" : "HTTP"} on ${where.address} port ${where.port} ...\n`,
-  );
+  // With several workers the primary speaks for them all.
+  if (!cluster.isWorker) {
+    const scheme = options.key ? "HTTPS" : "HTTP";
+    process.stdout.write(
+      typeof where === "string"
+        ? `Serving ${scheme} on unix:${where} ...\n`
+        : `Serving ${scheme} on ${where.address} port ${where.port} ...\n`,
+    );
+  }
   await server.closed;
   return 0;
 }
