@@ -371,8 +371,10 @@ export class Session implements Exchange {
   /** Graceful shutdown: idle connections close now, busy ones after their response. */
   shutdown(): void {
     if (this.closed) return;
+    // Read before closeAfterResponse(), which moves an idle connection to "closed".
+    const idle = this.head === null && this.conn.phase === "idle";
     this.conn.closeAfterResponse();
-    if (this.head === null && this.conn.phase === "idle") this.finish();
+    if (idle) this.finish();
   }
 
   /** Closes the connection once the bytes written so far are flushed. */
