@@ -34,6 +34,8 @@ const FLUSH_AT = 256 * 1024;
 const COALESCE_MAX = 16 * 1024;
 /** Buffered request bytes past which the socket is paused until the app reads. */
 const PAUSE_AT = 256 * 1024;
+/** On shutdown, how long a new connection may take to send its first request. */
+const FIRST_REQUEST_GRACE = 1000;
 
 const EMPTY = new Uint8Array(0);
 
@@ -368,11 +370,23 @@ export class Session implements Exchange {
     }
   }
 
-  /** Graceful shutdown: idle connections close now, busy ones after their response. */
+  /**
+   * Graceful shutdown: idle keep-alive connections close now, busy ones after their
+   * response. A connection that has not sent its first request yet was accepted just
+   * before the shutdown and its request may be on the way: it gets `FIRST_REQUEST_GRACE`.
+   */
   shutdown(): void {
     if (this.closed) return;
     // Read before closeAfterResponse(), which moves an idle connection to "closed".
     const idle = this.head === null && this.conn.phase === "idle";
+    if (idle && this.conn.requestCount === 0) {
+      // Its response will say Connection: close, as every response does once closing.
+      const headerTimeout = this.ctx.options.headerTimeout;
+      const grace =
+        headerTimeout > 0 ? Math.min(headerTimeout, FIRST_REQUEST_GRACE) : FIRST_REQUEST_GRACE;
+      this.arm("header", grace);
+      return;
+    }
     this.conn.closeAfterResponse();
     if (idle) this.finish();
   }

@@ -86,6 +86,29 @@ describe("shutdown: close()", () => {
     await closing;
   });
 
+  it("answers a connection accepted just before close() whose request arrives after", async () => {
+    const { server, port } = await start();
+    const conn = await open(port);
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = server.close();
+    conn.send(GET("/late"));
+    const [res] = splitResponses(await conn.responses(1));
+    assert.equal(res?.body, "done /late");
+    assert.equal(res?.headers.connection, "close");
+    await closing;
+  });
+
+  it("closes a new connection that sends nothing within a second or two", async () => {
+    const { server, port } = await start();
+    const conn = await open(port);
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    await server.close();
+    await conn.until(() => false, 100);
+    assert.equal(conn.closed, true);
+    assert.ok(Date.now() - started < 2500, `took ${Date.now() - started} ms`);
+  });
+
   it("cuts a request that outlives gracefulTimeout", async () => {
     const { server, port } = await start(300);
     const conn = await open(port);
