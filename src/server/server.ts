@@ -148,8 +148,9 @@ async function listen(
   };
 
   const onSignal = () => void close();
+  const stopWorker = () => void close().then(() => process.exit(0));
   const onWorkerMessage = (message: unknown) => {
-    if (message === SHUTDOWN_MESSAGE) void close().then(() => process.exit(0));
+    if (message === SHUTDOWN_MESSAGE) stopWorker();
   };
   const ignore = () => {};
   if (handleSignals) {
@@ -160,12 +161,16 @@ async function listen(
     // The primary coordinates shutdown: a terminal's Ctrl-C reaches the whole group.
     process.on("message", onWorkerMessage);
     process.on("SIGINT", ignore);
+    // A SIGTERM of its own (systemd signals every process of the service) drains this
+    // worker as the primary's message would, instead of cutting its requests.
+    process.on("SIGTERM", stopWorker);
   }
   function removeSignals() {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
     process.off("message", onWorkerMessage);
     process.off("SIGINT", ignore);
+    process.off("SIGTERM", stopWorker);
   }
 
   return {

@@ -177,6 +177,9 @@ describe("shutdown: signals to wsgiref serve", () => {
     }
   }
 
+  it("SIGTERM to the whole process group (as systemd sends it) still drains the workers", () =>
+    signalWhileBusy("SIGTERM", 2, { group: true }).then(() => {}));
+
   it("cuts a request that outlives --graceful-timeout, and the process still exits", async () => {
     const server = startCli(["serve", APP, "--port", "0", "--graceful-timeout", "500ms"]);
     const port = await server.port();
