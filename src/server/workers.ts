@@ -110,20 +110,33 @@ export async function runPrimary(
   };
 
   const roll = async () => {
-    for (const old of [...live]) {
+    const old = [...live];
+    process.stderr.write(`wsgiref: SIGHUP: restarting ${old.length} workers one at a time\n`);
+    for (const worker of old) {
       if (stopping) return;
       await fork();
-      retiring.add(old);
-      live.delete(old);
-      await retire(old);
+      retiring.add(worker);
+      live.delete(worker);
+      await retire(worker);
     }
+    const pids = [...live].map((w) => w.process.pid).join(", ");
+    process.stderr.write(`wsgiref: rolling restart done; workers ${pids}\n`);
   };
 
   const onStop = () => void close();
-  const onHup = () =>
-    void roll().catch((error: Error) =>
-      process.stderr.write(`wsgiref: rolling restart failed: ${error.message}\n`),
-    );
+  let rolling = false;
+  const onHup = () => {
+    // A SIGHUP during a roll is ignored: the roll already loads the newest code.
+    if (rolling) return;
+    rolling = true;
+    roll()
+      .catch((error: Error) => {
+        process.stderr.write(`wsgiref: rolling restart failed: ${error.message}\n`);
+      })
+      .finally(() => {
+        rolling = false;
+      });
+  };
   if (handleSignals) {
     process.on("SIGTERM", onStop);
     process.on("SIGINT", onStop);

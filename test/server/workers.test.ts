@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type CliProcess, FIXTURES, get, killAll, startCli } from "../helpers/cli.ts";
@@ -53,14 +55,20 @@ async function stream(port: number, stop: (pids: ReadonlySet<number>) => boolean
 describe("workers: a running cluster (--workers 2)", () => {
   let server: CliProcess;
   let port: number;
+  // The app module the cluster serves, which a test rewrites as a deploy would.
+  const dir = mkdtempSync(join(tmpdir(), "wsgiref-workers-"));
+  const deployed = join(dir, "app.ts");
+  const deploy = (code: string) => writeFileSync(deployed, code);
 
   before(async () => {
-    server = startCli(["serve", APP, "--port", "0", "--workers", "2"]);
+    deploy(`export { app } from ${JSON.stringify(APP)};\n`);
+    server = startCli(["serve", deployed, "--port", "0", "--workers", "2"]);
     port = await server.port();
   });
 
   after(async () => {
     if (server) assert.deepEqual(await server.stop(), { code: 0, signal: null });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("prints its banner once, from the primary", async () => {
@@ -94,6 +102,34 @@ describe("workers: a running cluster (--workers 2)", () => {
     const now = await pidsOf(port, 6);
     assert.equal(now.size, 2);
     assert.equal(now.has(victim), false);
+  });
+
+  it("rolls every worker on SIGHUP without refusing or failing a request", async () => {
+    const old = await pidsOf(port, 4);
+    const rolled = () => /rolling restart done/.test(server.stderr);
+    let hupAt = 0;
+    const started = Date.now();
+    const pending = stream(port, () => {
+      if (hupAt === 0 && Date.now() - started > 300) {
+        hupAt = Date.now();
+        server.kill("SIGHUP");
+      }
+      return hupAt !== 0 && rolled() && Date.now() - started > 2000;
+    });
+    const { ok, failures } = await pending;
+    assert.deepEqual(failures, []);
+    assert.ok(ok >= 100, `only ${ok} requests went through`);
+    const now = await pidsOf(port, 6);
+    assert.equal(now.size, 2);
+    for (const pid of now) assert.equal(old.has(pid), false, `worker ${pid} was not replaced`);
+  });
+
+  it("keeps the old workers serving when a SIGHUP finds broken code", async () => {
+    const old = await pidsOf(port, 4);
+    deploy("export const app = ;\n");
+    server.kill("SIGHUP");
+    await server.waitFor(/^wsgiref: rolling restart failed: .*before it listened/m, "stderr");
+    assert.deepEqual(await pidsOf(port, 6), old);
   });
 });
 
