@@ -15,7 +15,12 @@ import { ServerContext } from "./context.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { Session } from "./session.ts";
 import { clearStaleSocket } from "./unix-socket.ts";
-import { runPrimary, SHUTDOWN_MESSAGE } from "./workers.ts";
+import {
+  RELEASED_MESSAGE,
+  runPrimary,
+  SHUTDOWN_MESSAGE,
+  STOPPED_LISTENING_MESSAGE,
+} from "./workers.ts";
 
 /** Options of `serve`: any of the server's options, plus whether to handle signals. */
 export interface ServeOptions extends Partial<ServerOptions> {
@@ -133,6 +138,7 @@ async function listen(
     closing ??= (async () => {
       ctx.closing = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const released = cluster.isWorker ? releasedByPrimary() : undefined;
       for (const session of ctx.sessions) session.shutdown();
       const grace = setTimeout(() => {
         for (const session of ctx.sessions) session.destroy();
@@ -140,6 +146,7 @@ async function listen(
       await ctx.whenIdle();
       clearTimeout(grace);
       await stopped;
+      await released;
       clearInterval(sweep);
       removeSignals();
       resolveClosed();
@@ -180,4 +187,28 @@ async function listen(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * In a cluster worker that just stopped listening: resolves once the primary answered a
+ * message sent after the close (or after 2 s). The primary may have handed this worker a
+ * connection before it heard of the close; the channel is ordered, so by the time the
+ * answer arrives every such connection has arrived too (and, refused, gone back to another
+ * worker) instead of being lost with this process.
+ */
+function releasedByPrimary(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, 2000);
+    timer.unref();
+    function done() {
+      clearTimeout(timer);
+      process.off("message", onMessage);
+      resolve();
+    }
+    function onMessage(message: unknown) {
+      if (message === RELEASED_MESSAGE) done();
+    }
+    process.on("message", onMessage);
+    process.send?.(STOPPED_LISTENING_MESSAGE);
+  });
 }

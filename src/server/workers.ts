@@ -21,6 +21,10 @@ import { clearStaleSocket } from "./unix-socket.ts";
 
 /** The message a worker gets when it should stop gracefully. */
 export const SHUTDOWN_MESSAGE = "wsgiref:shutdown";
+/** The message a stopping worker sends once it stopped listening. */
+export const STOPPED_LISTENING_MESSAGE = "wsgiref:stopped-listening";
+/** The primary's answer: every connection handed to the worker has been sent before it. */
+export const RELEASED_MESSAGE = "wsgiref:released";
 
 /** A worker that exited before it listened: the server cannot start. */
 export class WorkerStartError extends Error {
@@ -51,6 +55,11 @@ export async function runPrimary(
     new Promise((resolve, reject) => {
       const worker = cluster.fork({ WSGIREF_WORKER: "1" });
       let listening = false;
+      worker.on("message", (message: unknown) => {
+        if (message === STOPPED_LISTENING_MESSAGE && worker.isConnected()) {
+          worker.send(RELEASED_MESSAGE);
+        }
+      });
       worker.once("listening", (where: AddressInfo) => {
         listening = true;
         address = options.path ?? {
