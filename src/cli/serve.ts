@@ -16,10 +16,18 @@ import { validator } from "../validate.ts";
 import { loadApp } from "./load-app.ts";
 
 const RELOAD_CHILD = "WSGIREF_RELOAD_CHILD";
+/** Files whose change restarts the server: code and JSON, not logs, data or uploads. */
+const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$/;
+/** Directories whose changes never restart it. */
+const IGNORED_DIR = /(^|[/\\])(node_modules|\.git|dist)([/\\]|$)/;
 
 /** Serves until a signal stops the server; resolves with the exit status. */
 export async function runServe(command: ServeCommand): Promise<number> {
   if (command.reload && process.env[RELOAD_CHILD] === undefined) return runReloader();
+  if (process.env[RELOAD_CHILD] !== undefined) {
+    // The reloader is gone (even by SIGKILL): stop too, rather than hold the port.
+    process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
+  }
   const { demoApp, makeServer } = await import("../simple-server.ts");
   let app: WSGIApplication = command.app === undefined ? demoApp : await loadApp(command.app);
   if (command.validate) app = validator(app);
@@ -65,7 +73,9 @@ async function runReloader(): Promise<number> {
   const args = process.argv.slice(2).filter((a) => a !== "--reload");
   let child: ChildProcess | undefined;
   let restarting = false;
+  let stopped = false;
   const start = () => {
+    if (stopped) return;
     child = fork(script, args, { env: { ...process.env, [RELOAD_CHILD]: "1" }, stdio: "inherit" });
     child.once("exit", (code) => {
       if (!restarting && code !== null && code !== 0) {
@@ -75,7 +85,7 @@ async function runReloader(): Promise<number> {
   };
   let timer: NodeJS.Timeout | undefined;
   const watcher = watch(process.cwd(), { recursive: true }, (_event, file) => {
-    if (!file || /(^|[/\\])(node_modules|\.git|dist)([/\\]|$)/.test(String(file))) return;
+    if (!file || !SOURCE_FILE.test(String(file)) || IGNORED_DIR.test(String(file))) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
       process.stderr.write(`wsgiref: ${file} changed, restarting\n`);
@@ -94,8 +104,10 @@ async function runReloader(): Promise<number> {
   start();
   await new Promise<void>((resolve) => {
     const stop = () => {
+      stopped = true;
+      clearTimeout(timer);
       watcher.close();
-      if (child && child.exitCode === null) {
+      if (child && child.exitCode === null && child.signalCode === null) {
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
       } else resolve();
