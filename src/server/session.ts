@@ -267,7 +267,8 @@ export class Session implements Exchange {
         remoteAddr: this.socket.remoteAddress ?? "-",
         requestLine: `${head.method} ${head.target} ${head.version}`,
         status: status === undefined ? 0 : Number(status.slice(0, 3)),
-        bytes: bytesSent,
+        // A HEAD response carries no body, whatever the app returned.
+        bytes: head.method === "HEAD" ? 0 : bytesSent,
         time: this.startedAt,
         referer: this.cgiVars.HTTP_REFERER,
         userAgent: this.cgiVars.HTTP_USER_AGENT,
