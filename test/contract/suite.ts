@@ -57,6 +57,8 @@ export interface Surface {
 export interface ContractCase {
   /** The behaviour, as a test name. */
   name: string;
+  /** Set while the behaviour is known to be missing: why, and what fixes it. */
+  todo?: string;
   /** The request to send. */
   request: ContractRequest;
   /** Hang up after this many body bytes instead of reading the whole response. */
@@ -68,7 +70,8 @@ export interface ContractCase {
 }
 
 const KiB = 1024;
-const TEXT = [["Content-Type", "text/plain"]] satisfies Array<[string, string]>;
+/** A fresh header list each time: the handler may add to the list it is given. */
+const plain = (): Array<[string, string]> => [["Content-Type", "text/plain"]];
 const ERROR_BODY = "A server error occurred.  Please contact the administrator.";
 
 const bytes = (text: string) => Buffer.from(text, "latin1");
@@ -132,7 +135,7 @@ export const cases: ContractCase[] = [
     name: "a GET gets the status, headers and body the application gave",
     request: { path: "/" },
     app: () => (_environ, startResponse) => {
-      startResponse("200 OK", [...TEXT, ["X-Custom", "yes"]]);
+      startResponse("200 OK", [...plain(), ["X-Custom", "yes"]]);
       return [bytes("hello")];
     },
     check(response) {
@@ -196,7 +199,7 @@ export const cases: ContractCase[] = [
     name: "HEAD gets the headers a GET would get and no body",
     request: { method: "HEAD", path: "/" },
     app: () => (_environ, startResponse) => {
-      startResponse("200 OK", [...TEXT, ["Content-Length", "5"]]);
+      startResponse("200 OK", [...plain(), ["Content-Length", "5"]]);
       return [bytes("hello")];
     },
     check(response) {
@@ -243,7 +246,7 @@ export const cases: ContractCase[] = [
     name: "a request body the application never reads does not hurt the response",
     request: { method: "POST", path: "/", body: Buffer.alloc(256 * KiB, 0x61) },
     app: () => (_environ, startResponse) => {
-      startResponse("200 OK", TEXT);
+      startResponse("200 OK", plain());
       return [bytes("ignored your body")];
     },
     check(response) {
@@ -307,7 +310,7 @@ export const cases: ContractCase[] = [
     name: "an error in the body before its first chunk gets the 500 page and closes the body",
     request: { path: "/" },
     app: (probe) => (_environ, startResponse) => {
-      startResponse("200 OK", TEXT);
+      startResponse("200 OK", plain());
       return probeBody(probe, () => {
         throw new Error("boom in the first chunk");
       });
@@ -324,7 +327,7 @@ export const cases: ContractCase[] = [
     name: "an error after the headers cuts the body short and closes it",
     request: { path: "/" },
     app: (probe) => (_environ, startResponse) => {
-      startResponse("200 OK", TEXT);
+      startResponse("200 OK", plain());
       return probeBody(probe, (i) => {
         if (i < 2) return bytes(`part ${i};`);
         throw new Error("boom after the headers");
@@ -340,10 +343,25 @@ export const cases: ContractCase[] = [
     },
   },
   {
+    name: "the gateway does not change the header list the application gave",
+    todo: "BaseHandler wraps the application's list in Headers and adds Content-Length to it",
+    request: { path: "/" },
+    app: (probe) => (_environ, startResponse) => {
+      const headers: Array<[string, string]> = [["Content-Type", "text/plain"]];
+      probe.seen.headers = headers;
+      startResponse("200 OK", headers);
+      return [];
+    },
+    check(response, probe) {
+      assert.ok(response);
+      assert.deepEqual(probe.seen.headers, [["Content-Type", "text/plain"]]);
+    },
+  },
+  {
     name: "write() sends its chunks before those of the returned body",
     request: { path: "/" },
     app: () => async (_environ, startResponse) => {
-      const write = startResponse("200 OK", TEXT);
+      const write = startResponse("200 OK", plain());
       await write(bytes("a"));
       await write(bytes("b"));
       return [bytes("c"), bytes("d")];
