@@ -11,7 +11,7 @@ export {
   Client,
   type ClientOptions,
   call,
-  type RequestInit,
+  type TestRequestInit,
   TestResponse,
 } from "./testing/client.ts";
 export type { ClientBehaviour } from "./testing/handler.ts";

@@ -43,7 +43,9 @@ export class TestResponse {
   readonly disconnected: boolean;
   /** Settles when the handler is done with the request: the body's `close()` ran. */
   readonly done: Promise<void>;
-  readonly #handler: TestingHandler | undefined;
+  readonly #source:
+    | { readonly errorLog: { readonly text: string }; readonly failure: unknown }
+    | undefined;
   readonly #warnings: readonly WSGIWarning[];
 
   /** Builds a response; `call` and `replay` do this for you. */
@@ -54,7 +56,8 @@ export class TestResponse {
     complete: boolean;
     disconnected?: boolean;
     done?: Promise<void>;
-    handler?: TestingHandler;
+    /** Where the error log and the failure are read from (live: they may change until `done`). */
+    source?: { readonly errorLog: { readonly text: string }; readonly failure: unknown };
     warnings?: readonly WSGIWarning[];
   }) {
     const status = init.status ?? "";
@@ -65,7 +68,7 @@ export class TestResponse {
     this.complete = init.complete;
     this.disconnected = init.disconnected ?? false;
     this.done = init.done ?? Promise.resolve();
-    this.#handler = init.handler;
+    this.#source = init.source;
     this.#warnings = init.warnings ?? [];
   }
 
@@ -81,12 +84,12 @@ export class TestResponse {
 
   /** What the application and the handler wrote to `wsgi.errors` (tracebacks included). */
   get errors(): string {
-    return this.#handler?.errorLog.text ?? "";
+    return this.#source?.errorLog.text ?? "";
   }
 
   /** The error the application (or the validator) threw, with `catchErrors`; undefined if none. */
   get error(): unknown {
-    return this.#handler?.failure;
+    return this.#source?.failure;
   }
 
   /** The body decoded as UTF-8. */
@@ -151,13 +154,13 @@ export async function call(
     complete: handler.complete,
     disconnected: handler.link.gone,
     done,
-    handler,
+    source: handler,
     warnings,
   });
 }
 
 /** A request without its method and path, for `Client.get(path, init)` and friends. */
-export type RequestInit = Omit<TestRequest, "method" | "path">;
+export type TestRequestInit = Omit<TestRequest, "method" | "path">;
 
 /** Options of a `Client`: call options, plus headers and environ keys every request gets. */
 export interface ClientOptions extends CallOptions {
@@ -201,37 +204,37 @@ export class Client {
   }
 
   /** Sends a GET request. */
-  get(path: string, init: RequestInit = {}, options?: CallOptions): Promise<TestResponse> {
+  get(path: string, init: TestRequestInit = {}, options?: CallOptions): Promise<TestResponse> {
     return this.request({ ...init, method: "GET", path }, options);
   }
 
   /** Sends a HEAD request. */
-  head(path: string, init: RequestInit = {}, options?: CallOptions): Promise<TestResponse> {
+  head(path: string, init: TestRequestInit = {}, options?: CallOptions): Promise<TestResponse> {
     return this.request({ ...init, method: "HEAD", path }, options);
   }
 
   /** Sends a POST request. */
-  post(path: string, init: RequestInit = {}, options?: CallOptions): Promise<TestResponse> {
+  post(path: string, init: TestRequestInit = {}, options?: CallOptions): Promise<TestResponse> {
     return this.request({ ...init, method: "POST", path }, options);
   }
 
   /** Sends a PUT request. */
-  put(path: string, init: RequestInit = {}, options?: CallOptions): Promise<TestResponse> {
+  put(path: string, init: TestRequestInit = {}, options?: CallOptions): Promise<TestResponse> {
     return this.request({ ...init, method: "PUT", path }, options);
   }
 
   /** Sends a PATCH request. */
-  patch(path: string, init: RequestInit = {}, options?: CallOptions): Promise<TestResponse> {
+  patch(path: string, init: TestRequestInit = {}, options?: CallOptions): Promise<TestResponse> {
     return this.request({ ...init, method: "PATCH", path }, options);
   }
 
   /** Sends a DELETE request. */
-  delete(path: string, init: RequestInit = {}, options?: CallOptions): Promise<TestResponse> {
+  delete(path: string, init: TestRequestInit = {}, options?: CallOptions): Promise<TestResponse> {
     return this.request({ ...init, method: "DELETE", path }, options);
   }
 
   /** Sends an OPTIONS request. */
-  options(path: string, init: RequestInit = {}, options?: CallOptions): Promise<TestResponse> {
+  options(path: string, init: TestRequestInit = {}, options?: CallOptions): Promise<TestResponse> {
     return this.request({ ...init, method: "OPTIONS", path }, options);
   }
 }
