@@ -16,6 +16,10 @@
  * @module
  */
 
+import type { ErrorSink } from "../handlers/simple.ts";
+import { TextErrorStream } from "../streams.ts";
+import type { ErrorStream } from "../types.ts";
+
 const HEX = /%([0-9A-Fa-f]{2})/g;
 
 /**
@@ -121,4 +125,12 @@ export function mount(
 /** The port a scheme uses when a URL or Host names none. */
 export function defaultPort(scheme: string): string {
   return scheme === "https" ? "443" : "80";
+}
+
+/** The `wsgi.errors` for a sink: an `ErrorStream` as it is, a text sink wrapped, stderr by default. */
+export function toErrorStream(sink: ErrorSink | undefined): ErrorStream {
+  if (sink === undefined) return new TextErrorStream();
+  return typeof (sink as ErrorStream).writelines === "function"
+    ? (sink as ErrorStream)
+    : new TextErrorStream(sink);
 }

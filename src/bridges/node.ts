@@ -18,7 +18,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { BaseHandler, formatError } from "../handlers/base.ts";
 import type { ErrorSink } from "../handlers/simple.ts";
-import { TextErrorStream } from "../streams.ts";
 import type { ErrorStream, InputStream, WSGIApplication } from "../types.ts";
 import {
   addHeaders,
@@ -28,6 +27,7 @@ import {
   normalizeMount,
   splitHost,
   splitTarget,
+  toErrorStream,
   unquoteLatin1,
 } from "./environ.ts";
 import { ClientLink } from "./link.ts";
@@ -60,13 +60,6 @@ export type NodeListener = (
   res: ServerResponse,
   next?: (error?: unknown) => void,
 ) => void;
-
-function toErrorStream(sink: ErrorSink | undefined): ErrorStream {
-  if (sink === undefined) return new TextErrorStream();
-  return typeof (sink as ErrorStream).writelines === "function"
-    ? (sink as ErrorStream)
-    : new TextErrorStream(sink);
-}
 
 /**
  * Turns a WSGI application into a `node:http` listener (and Express/Connect middleware).
@@ -224,9 +217,10 @@ class NodeHandler extends BaseHandler {
     const code = Number(this.status!.slice(0, 3));
     const flat: string[] = [];
     for (const [name, value] of this.headers!) flat.push(name, value);
+    // Node checks the head first: if it refuses it, nothing was sent and the error page can go.
+    this.res.writeHead(code, this.status!.slice(4), flat);
     this.headersSent = true;
     this.headWritten = true;
-    this.res.writeHead(code, this.status!.slice(4), flat);
   }
 
   protected override write_(data: Uint8Array): void | Promise<void> {

@@ -2,21 +2,21 @@
  * `toFetchHandler(app)`: a WSGI application as a Fetch handler, `(Request) => Promise<Response>`,
  * for Hono, Bun, Deno, workers or anything else that speaks the Fetch standard.
  *
- * Theory of operation: `FetchHandler` is a `BaseHandler` (the WSGI algorithm is not
- * written again here) whose I/O hooks talk to a `Response`. The environ comes from the
+ * Theory of operation: `FetchGatewayHandler` is a `BaseHandler` (the WSGI algorithm is
+ * not written again here) whose I/O hooks talk to a `Response`. The environ comes from the
  * request's URL and headers; `wsgi.input` reads the request body lazily. When the
  * handler sends the headers, the promise returned to the caller resolves with
  * `new Response(stream, { status, statusText, headers })` (a null body for HEAD, 1xx, 204
- * and 304). Body chunks go into that `ReadableStream`, which holds at most one chunk:
- * `write_` returns a promise until the reader pulls, so a slow reader slows the
- * application instead of piling its output up in memory. Cancelling the stream, or
+ * and 304). Body chunks go into that `ReadableStream`, which queues nothing ahead
+ * (high-water mark 0): `write_` enqueues a chunk and returns a promise that resolves only
+ * when the reader asks for the next one, so a slow reader slows the application instead
+ * of piling its output up in memory. Cancelling the stream, or
  * aborting `request.signal`, is a client disconnect (docs/disconnects.md).
  *
  * @module
  */
 import { BaseHandler, statusForbidsBody } from "../handlers/base.ts";
 import type { ErrorSink } from "../handlers/simple.ts";
-import { TextErrorStream } from "../streams.ts";
 import type { ErrorStream, InputStream, WSGIApplication } from "../types.ts";
 import {
   addHeaders,
@@ -24,6 +24,7 @@ import {
   type HeaderPolicy,
   mount,
   normalizeMount,
+  toErrorStream,
   unquoteLatin1,
 } from "./environ.ts";
 import { ClientLink } from "./link.ts";
@@ -45,13 +46,6 @@ export interface ToFetchOptions extends HeaderPolicy {
 
 /** A Fetch handler: takes a `Request`, resolves with its `Response`. */
 export type FetchHandler = (request: Request) => Promise<Response>;
-
-function toErrorStream(sink: ErrorSink | undefined): ErrorStream {
-  if (sink === undefined) return new TextErrorStream();
-  return typeof (sink as ErrorStream).writelines === "function"
-    ? (sink as ErrorStream)
-    : new TextErrorStream(sink);
-}
 
 /**
  * Turns a WSGI application into a Fetch handler. The application runs through a
@@ -208,21 +202,24 @@ class FetchGatewayHandler extends BaseHandler {
     const code = Number(this.status!.slice(0, 3));
     const headers = new Headers();
     for (const [name, value] of this.headers!) headers.append(name, value);
-    // Checked before headersSent is set, so a status Fetch cannot carry gets the error page.
+    // Everything Fetch may refuse is checked before headersSent is set, so a head it
+    // cannot carry (a 1xx status, a bad header name) gets the error page instead.
     if (code < 200 || code > 599) {
       throw new RangeError(`a Fetch Response cannot carry the status ${this.status}`);
     }
-    this.headersSent = true;
     const init = { status: code, statusText: this.status!.slice(4), headers };
     if (this.request.method === "HEAD" || statusForbidsBody(code)) {
+      const response = new Response(null, init);
+      this.headersSent = true;
       this.ended = true;
-      this.resolveResponse(new Response(null, init));
+      this.resolveResponse(response);
       return;
     }
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
     const stream = new ReadableStream<Uint8Array>(
       {
-        start: (controller) => {
-          this.controller = controller;
+        start: (c) => {
+          controller = c;
         },
         pull: () => {
           const waiter = this.pullWaiter;
@@ -233,7 +230,10 @@ class FetchGatewayHandler extends BaseHandler {
       },
       new CountQueuingStrategy({ highWaterMark: 0 }),
     );
-    this.resolveResponse(new Response(stream, init));
+    const response = new Response(stream, init);
+    this.headersSent = true;
+    this.controller = controller;
+    this.resolveResponse(response);
   }
 
   protected override write_(data: Uint8Array): void | Promise<void> {
