@@ -334,7 +334,11 @@ describe("simple server: the same bytes as CPython's wsgiref.simple_server", () 
     const ours = pick(ourLog.text);
     for (let n = 0; n < late; n++) {
       const at = ours.findIndex((line, i) => line !== theirs[i]);
-      assert.match(ours[at] ?? "", /^"GET \/ HTTP\/1.1" 200 \d+$/, "the extra line is the late failure's");
+      assert.match(
+        ours[at] ?? "",
+        /^"GET \/ HTTP\/1.1" 200 \d+$/,
+        "the extra line is the late failure's",
+      );
       ours.splice(at, 1);
     }
     assert.deepEqual(ours, theirs);

@@ -33,7 +33,7 @@ export class ServerHandler extends SimpleHandler {
     this.environ["wsgi.input_terminated"] = true;
   }
 
-    /** Logs the request (`"GET / HTTP/1.1" 200 13`), then closes the body and resets. */
+  /** Logs the request (`"GET / HTTP/1.1" 200 13`), then closes the body and resets. */
   override async close(): Promise<void> {
     try {
       this.requestHandler?.logRequest(this.status?.split(" ", 1)[0] ?? "-", this.bytesSent);
