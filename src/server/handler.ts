@@ -10,7 +10,7 @@ import { fstat, read } from "node:fs";
 import { promisify } from "node:util";
 import { BaseHandler } from "../handlers/base.ts";
 import type { Headers } from "../headers.ts";
-import type { ErrorStream, InputStream } from "../types.ts";
+import type { ErrorStream, InputStream, WSGIEnvironment } from "../types.ts";
 import { FileHandleReader, FileWrapper } from "../util.ts";
 
 const readAsync = promisify(read);
@@ -28,10 +28,14 @@ export interface Exchange {
   readonly errors: ErrorStream;
   /** True when the server runs several worker processes. */
   readonly multiprocess: boolean;
-  /** Sends the status line and headers, choosing the framing. */
-  writeHead(status: string, headers: Headers): void | Promise<void>;
+  /**
+   * Sends the status line and headers, choosing the framing. `more` says that more bytes
+   * follow synchronously (a synchronous body is being iterated), so they may wait for
+   * the end of the response instead of going out within this turn.
+   */
+  writeHead(status: string, headers: Headers, more: boolean): void | Promise<void>;
   /** Sends body bytes (framed as the head chose); resolves when the socket took them. */
-  writeBody(data: Uint8Array): void | Promise<void>;
+  writeBody(data: Uint8Array, more: boolean): void | Promise<void>;
   /** Ends the response (the last chunk of a chunked body). */
   end(): void | Promise<void>;
   /** Called once when the exchange is over, with the status and body bytes sent. */
@@ -55,8 +59,12 @@ export class ExchangeHandler extends BaseHandler {
     this.serverSoftware = serverSoftware || undefined;
   }
 
+  /** The environ is the request's CGI variables object itself, built fresh per request. */
+  protected override createEnviron(): WSGIEnvironment {
+    return this.exchange.cgiVars as unknown as WSGIEnvironment;
+  }
+
   override addCgiVars(): void {
-    Object.assign(this.environ, this.exchange.cgiVars);
     this.environ["wsgi.input_terminated"] = true;
   }
 
@@ -87,14 +95,20 @@ export class ExchangeHandler extends BaseHandler {
   override sendHeaders(): void | Promise<void> {
     this.cleanupHeaders();
     this.headersSent = true;
-    return this.exchange.writeHead(this.status!, this.headers!);
+    return this.exchange.writeHead(this.status!, this.headers!, this.iteratingSyncBody());
   }
 
   protected override write_(data: Uint8Array): void | Promise<void> {
-    return this.exchange.writeBody(data);
+    return this.exchange.writeBody(data, this.iteratingSyncBody());
   }
 
   protected override flush_(): void {}
+
+  /** True while a synchronous body is iterated: its chunks come without a pause. */
+  private iteratingSyncBody(): boolean {
+    const result = this.result;
+    return typeof result === "object" && result !== null && Symbol.iterator in result;
+  }
 
   override finishContent(): void | Promise<void> {
     const sent = super.finishContent();
@@ -138,12 +152,16 @@ export class ExchangeHandler extends BaseHandler {
     return true;
   }
 
-  override async close(): Promise<void> {
+  override close(): void | Promise<void> {
     const { status, bytesSent } = this;
+    let closing: void | Promise<void>;
     try {
-      await super.close();
-    } finally {
+      closing = super.close();
+    } catch (error) {
       this.exchange.done(status, bytesSent);
+      throw error;
     }
+    if (!closing) return this.exchange.done(status, bytesSent);
+    return closing.finally(() => this.exchange.done(status, bytesSent));
   }
 }

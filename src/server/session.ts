@@ -36,6 +36,8 @@ const COALESCE_MAX = 16 * 1024;
 const PAUSE_AT = 256 * 1024;
 
 const EMPTY = new Uint8Array(0);
+/** The `wsgi.input` of every request without a body: always at its end, so one can be shared. */
+const NO_BODY = new BodyInputStream(() => null, 0);
 
 /** The error a body read or a write gets once the client went away. */
 function clientGone(): Error {
@@ -176,13 +178,13 @@ export class Session implements Exchange {
 
   private start(head: RequestHead): void {
     this.head = head;
-    this.startedAt = new Date();
+    if (this.ctx.accessLog !== null) this.startedAt = new Date();
     const opts = this.ctx.options;
     this.arm("response", opts.responseTimeout);
     this.cgiVars = buildCgiVars(head, this.socket, this.ctx);
     this.input = head.hasBody
       ? new BodyInputStream(() => this.pullBody(), Number.POSITIVE_INFINITY)
-      : new BodyInputStream(() => null, 0);
+      : NO_BODY;
     const handler = new ExchangeHandler(this, this.ctx.serverSoftware);
     handler.run(this.ctx.app).catch((error: unknown) => {
       this.ctx.logError(`error while sending the error page: ${inspect(error)}`);
@@ -194,7 +196,7 @@ export class Session implements Exchange {
   private pullBody(): Uint8Array | null | Promise<Uint8Array | null> {
     if (this.closed) throw clientGone();
     const cont = this.conn.sendContinue();
-    if (cont) this.writeRaw(cont, true);
+    if (cont) this.writeRaw(cont, false, true);
     return new Promise((resolve, reject) => this.pullBodyInto({ resolve, reject }));
   }
 
@@ -238,22 +240,22 @@ export class Session implements Exchange {
     }
   }
 
-  writeHead(status: string, headers: Headers): void | Promise<void> {
+  writeHead(status: string, headers: Headers, more: boolean): void | Promise<void> {
     const bytes = this.conn.sendResponse(status, headers, {
       date: httpDate(),
       close: this.ctx.closing,
     });
-    return this.writeRaw(bytes, false);
+    return this.writeRaw(bytes, more);
   }
 
-  writeBody(data: Uint8Array): void | Promise<void> {
+  writeBody(data: Uint8Array, more: boolean): void | Promise<void> {
     const bytes = this.conn.sendData(data);
-    if (bytes.length > 0) return this.writeRaw(bytes, false);
+    if (bytes.length > 0) return this.writeRaw(bytes, more);
   }
 
   end(): void {
     const bytes = this.conn.sendEnd();
-    if (bytes.length > 0) this.writeRaw(bytes, false);
+    if (bytes.length > 0) this.writeRaw(bytes, true);
     this.flush();
   }
 
@@ -284,16 +286,16 @@ export class Session implements Exchange {
   }
 
   /**
-   * Queues bytes for the socket; they go out at the end of the response or once
-   * `FLUSH_AT` bytes wait. Returns a promise while more than `HIGH_WATER` bytes wait in
+   * Queues bytes for the socket; they go out at the end of the response, once `FLUSH_AT`
+   * bytes wait, or (unless `more` bytes follow synchronously) at the end of this turn. Returns a promise while more than `HIGH_WATER` bytes wait in
    * the socket, so the application feels the client's pace.
    */
-  private writeRaw(bytes: Uint8Array, flushNow: boolean): void | Promise<void> {
+  private writeRaw(bytes: Uint8Array, more: boolean, flushNow = false): void | Promise<void> {
     if (this.closed) throw clientGone();
     this.queue.push(bytes);
     this.queued += bytes.length;
     if (flushNow || this.queued >= FLUSH_AT) this.flush();
-    else if (!this.flushScheduled) {
+    else if (!more && !this.flushScheduled) {
       // A streaming app may pause between chunks: what it wrote goes out within one turn.
       this.flushScheduled = true;
       setImmediate(this.scheduledFlush);
