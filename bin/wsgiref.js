@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The `wsgiref` command: runs the compiled CLI (`npm run build` makes dist/).
-import "../dist/cli.js";
+// The `wsgiref` command: runs the compiled CLI (`npm install` builds dist/).
+import "../dist/cli/main.js";

@@ -12,15 +12,21 @@ import type { ErrorStream, InputStream } from "./types.ts";
 const EMPTY = new Uint8Array(0);
 const LF = 0x0a;
 
-/** Where a `BodyInputStream` pulls its bytes from: `null` means the body ended. */
-export type ChunkSource = () => Promise<Uint8Array | null> | Uint8Array | null;
+/**
+ * Where a `BodyInputStream` pulls its bytes from: `null` means the body ended. An
+ * optional `release()` is called once the stream's limit is reached, so the source can
+ * stop reading (a `Readable` is destroyed).
+ */
+export type ChunkSource = (() => Promise<Uint8Array | null> | Uint8Array | null) & {
+  release?(): void;
+};
 
 /** Turns an async iterable of chunks (a Node `Readable`, say) into a `ChunkSource`. */
 export function iterableSource(
   iterable: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>,
 ): ChunkSource {
   let iterator: AsyncIterator<Uint8Array | string> | Iterator<Uint8Array> | undefined;
-  return async () => {
+  const source: ChunkSource = async () => {
     iterator ??=
       Symbol.asyncIterator in iterable
         ? iterable[Symbol.asyncIterator]()
@@ -30,6 +36,10 @@ export function iterableSource(
     const value = step.value;
     return typeof value === "string" ? Buffer.from(value, "latin1") : value;
   };
+  source.release = () => {
+    void iterator?.return?.();
+  };
+  return source;
 }
 
 /**
@@ -78,7 +88,10 @@ export class BodyInputStream implements InputStream {
     }
     if (chunk.length > this.remaining) chunk = chunk.subarray(0, this.remaining);
     this.remaining -= chunk.length;
-    if (this.remaining <= 0) this.ended = true;
+    if (this.remaining <= 0) {
+      this.ended = true;
+      this.source.release?.();
+    }
     this.buffered = this.buffered.length === 0 ? chunk : concat(this.buffered, chunk);
     return true;
   }

@@ -149,7 +149,6 @@ const FIRST_WORD = new RegExp(`^[${PY_SPACE}]*([^${PY_SPACE}]*)`);
 /** A character a native string (bytes as latin-1) cannot hold. */
 const NOT_LATIN1 = /[\u0100-\uffff]/;
 /** A control character, forbidden in header values and the status line. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point (CPython's bad_header_value_re).
 const CONTROL_CHAR = /[\u0000-\u001f]/;
 const HEADER_NAME = /^[a-zA-Z][a-zA-Z0-9\-_]*$/;
 

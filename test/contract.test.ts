@@ -3,7 +3,8 @@
  * surface is one more entry in `surfaces`.
  */
 import { describe, it } from "node:test";
-import { cases, runCase, type Surface } from "./contract/suite.ts";
+import { productionSurface, referenceSurface } from "./contract/servers.ts";
+import { caseOptions, cases, runCase, type Surface } from "./contract/suite.ts";
 import {
   fetchSurface,
   nodeSurface,
@@ -11,7 +12,14 @@ import {
   testingSurface,
 } from "./contract/surfaces.ts";
 
-const surfaces: Surface[] = [testingSurface, fetchSurface, nodeSurface, roundTripSurface];
+const surfaces: Surface[] = [
+  testingSurface,
+  fetchSurface,
+  nodeSurface,
+  roundTripSurface,
+  productionSurface,
+  referenceSurface,
+];
 
 // CONTRACT_SURFACE=node runs only the surfaces whose name contains "node".
 const only = process.env.CONTRACT_SURFACE;
@@ -19,8 +27,9 @@ const only = process.env.CONTRACT_SURFACE;
 for (const surface of surfaces.filter((s) => only === undefined || s.name.includes(only))) {
   describe(surface.name, () => {
     for (const contractCase of cases) {
-      const options = contractCase.todo === undefined ? {} : { todo: contractCase.todo };
-      it(contractCase.name, options, () => runCase(surface, contractCase));
+      it(contractCase.name, caseOptions(surface, contractCase), () =>
+        runCase(surface, contractCase),
+      );
     }
   });
 }

@@ -555,3 +555,40 @@ describe("readEnviron, IISCGIHandler and formatDateTime", () => {
     assert.equal(formatDateTime(1_795_000_000.9), "Wed, 18 Nov 2026 11:06:40 GMT");
   });
 });
+
+describe("handlers under the validator", () => {
+  it("a correct app and SimpleHandler pass the validator cleanly", async () => {
+    const { validator } = await import("../src/validate.ts");
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const app: WSGIApplication = async (environ, startResponse) => {
+        const body = await environ["wsgi.input"].read();
+        const write = startResponse("200 OK", [["Content-Type", "text/plain"]]);
+        await write(bytes("got "));
+        return (function* () {
+          yield body;
+        })();
+      };
+      const out = new Sink();
+      const errors = new BufferedErrorStream();
+      const handler = new SimpleHandler(BodyInputStream.of("data"), out, errors, {
+        ...BASE_ENV,
+        REQUEST_METHOD: "POST",
+        CONTENT_LENGTH: "4",
+        QUERY_STRING: "",
+      });
+      await handler.run(validator(app));
+      assert.match(out.text, /^HTTP\/1.0 200 OK\r\n[\s\S]*\r\n\r\ngot data$/);
+      assert.equal(errors.text, "");
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(
+        warnings.filter((w) => w.name === "WSGIWarning").map((w) => w.message),
+        [],
+      );
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+});

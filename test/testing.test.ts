@@ -423,9 +423,7 @@ describe("replay", () => {
     );
   });
 
-  it("gets from the production server the answer call gets in-process", {
-    todo: "wsgiref/server is not merged into this branch yet: replay() then loads it itself",
-  }, async () => {
+  it("gets from the production server the answer call gets in-process", async () => {
     const request = { method: "POST", path: "/a%20b?x=1", body: "payload" };
     const local = await call(uriApp, request);
     const wire = await replay(uriApp, request);

@@ -11,23 +11,10 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import type { CallCommand } from "../cli.ts";
 import { call } from "../testing/client.ts";
 import type { TestRequest } from "../testing/request.ts";
 import { CliError, loadApp } from "./load-app.ts";
-
-/** What `wsgiref call` was asked to do (the `CallCommand` of src/cli.ts). */
-export interface CallArguments {
-  /** `FILE[:NAME]` of the application. */
-  app: string;
-  /** The request method. */
-  method: string;
-  /** The request path, with its query. */
-  path: string;
-  /** Request headers, `Name: value`. */
-  headers: string[];
-  /** The request body: text, or `@file`. */
-  data: string | undefined;
-}
 
 /** Where `runCall` writes and resolves paths; the process's by default. */
 export interface CallIO {
@@ -64,9 +51,9 @@ async function readData(data: string, cwd: string): Promise<Uint8Array> {
  * unless `-H` gives one; with `-d` and no `Content-Type`, it is sent as
  * `application/x-www-form-urlencoded`, as curl does.
  *
- * @example await runCall({ app: "app.ts", method: "GET", path: "/", headers: [], data: undefined })
+ * @example await runCall({ command: "call", app: "app.ts", method: "GET", path: "/", headers: [], data: undefined })
  */
-export async function runCall(command: CallArguments, io: CallIO = {}): Promise<number> {
+export async function runCall(command: CallCommand, io: CallIO = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const cwd = io.cwd ?? process.cwd();

@@ -55,6 +55,13 @@ export function statusForbidsBody(code: number): boolean {
 }
 
 const LATIN1 = /^[\0-\xff]*$/;
+const WSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const);
+const ERROR_HEADERS: HeaderTuple[] = [["Content-Type", "text/plain"]];
+const ERROR_BODY: Uint8Array = Buffer.from(
+  "A server error occurred.  Please contact the administrator.",
+  "latin1",
+);
+const ignore = () => {};
 
 function checkString(value: unknown, title: string): string {
   if (typeof value === "string") return value;
@@ -78,9 +85,11 @@ export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
 }
 
 /** Calls the body's `close()` if it has one, and waits for it. */
-export async function closeBody(body: unknown): Promise<void> {
+export function closeBody(body: unknown): void | Promise<void> {
   const close = (body as { close?: unknown } | null | undefined)?.close;
-  if (typeof close === "function") await close.call(body);
+  if (typeof close !== "function") return;
+  const closing: unknown = close.call(body);
+  if (isPromiseLike<void>(closing)) return Promise.resolve(closing);
 }
 
 /**
@@ -90,7 +99,7 @@ export async function closeBody(body: unknown): Promise<void> {
  */
 export abstract class BaseHandler {
   /** The value of `wsgi.version`. */
-  wsgiVersion: readonly [number, number] = [1, 0];
+  wsgiVersion: readonly [number, number] = WSGI_VERSION;
   /** The value of `wsgi.multithread`. */
   wsgiMultithread = true;
   /** The value of `wsgi.multiprocess`. */
@@ -113,13 +122,10 @@ export abstract class BaseHandler {
   tracebackLimit: number | undefined = undefined;
   /** The status of the error page sent when the application fails before its headers. */
   errorStatus = "500 Internal Server Error";
-  /** The headers of that error page. */
-  errorHeaders: HeaderTuple[] = [["Content-Type", "text/plain"]];
+  /** The headers of that error page (shared by default: assign a new list to change them). */
+  errorHeaders: HeaderTuple[] = ERROR_HEADERS;
   /** The body of that error page. */
-  errorBody: Uint8Array = Buffer.from(
-    "A server error occurred.  Please contact the administrator.",
-    "latin1",
-  );
+  errorBody: Uint8Array = ERROR_BODY;
 
   /** The status the application gave, once `startResponse` was called. */
   status: string | undefined = undefined;
@@ -134,11 +140,21 @@ export abstract class BaseHandler {
   /** The environ of the request being handled (set by `setupEnviron`). */
   environ!: WSGIEnvironment;
 
+  /** True once `close()` ran for the current request. */
+  private closed = false;
   /** False for 1xx, 204 and 304 responses, which have no body and get no Content-Length. */
   private statusAllowsBody = true;
   /** False when no body bytes may be sent: those statuses, and any response to HEAD. */
   private bodyAllowed = true;
-  private readonly boundWrite: WriteCallable = (data) => this.write(data);
+  /**
+   * The `write` the application gets. A Python-style app calls it without awaiting, so a
+   * rejection (the client left) is marked handled here; an app that awaits still sees it.
+   */
+  private readonly boundWrite: WriteCallable = (data) => {
+    const pending = this.write(data);
+    pending?.catch(ignore);
+    return pending;
+  };
   private readonly boundStartResponse: StartResponse = (status, headers, excInfo) =>
     this.startResponse(status, headers, excInfo);
 
@@ -148,26 +164,34 @@ export abstract class BaseHandler {
    * the client (a failure while sending the error page) reject.
    */
   async run(application: WSGIApplication): Promise<void> {
+    this.closed = false;
     try {
       this.setupEnviron();
       let result = application(this.environ, this.boundStartResponse);
       if (isPromiseLike<ResponseBody>(result)) result = await result;
       this.result = result;
-      await this.finishResponse();
+      const finishing = this.finishResponse();
+      if (finishing) await finishing;
     } catch (error) {
-      if (isClientGone(error)) return;
       try {
-        await this.handleError(error);
+        if (!isClientGone(error)) await this.handleError(error);
       } catch (second) {
         await this.close();
         throw second;
       }
     }
+    // CPython leaves the handler unclosed after an error it could not report to the
+    // client; we close it on every path, so subclasses can rely on close() (logging,
+    // releasing the connection). The body itself was closed when the error happened.
+    if (!this.closed) {
+      const closing = this.close();
+      if (closing) await closing;
+    }
   }
 
   /** Builds `this.environ` for the request: `osEnviron`, the CGI variables, then the `wsgi.*` keys. */
   setupEnviron(): void {
-    const env = { ...this.osEnviron } as unknown as WSGIEnvironment;
+    const env = this.createEnviron();
     this.environ = env;
     this.addCgiVars();
     env["wsgi.input"] = this.getStdin();
@@ -184,12 +208,19 @@ export abstract class BaseHandler {
     }
   }
 
+  /** The object the environ starts as: a copy of `osEnviron`. */
+  protected createEnviron(): WSGIEnvironment {
+    return { ...this.osEnviron } as unknown as WSGIEnvironment;
+  }
+
   /**
    * Sends the body, then closes it. A file-wrapper body goes to `sendfile()` first; a
    * synchronous iterable is iterated synchronously. On failure the body is closed and
    * the error goes on to `run`.
    */
   async finishResponse(): Promise<void> {
+    // Awaits only what is really pending: a synchronous body over synchronous hooks
+    // runs without a microtask per step.
     const result = this.result;
     try {
       if (!this.resultIsFile() || !(await this.sendfile())) {
@@ -216,13 +247,17 @@ export abstract class BaseHandler {
             `the application must return an iterable of Uint8Array chunks, got ${describe(result)}`,
           );
         }
-        await this.finishContent();
+        const finishing = this.finishContent();
+        if (finishing) await finishing;
       }
     } catch (error) {
-      await closeBody(result);
+      this.result = undefined;
+      const closing = closeBody(result);
+      if (closing) await closing;
       throw error;
     }
-    await this.close();
+    const closing = this.close();
+    if (closing) await closing;
   }
 
   /** The URL scheme of the request: `guessScheme(environ)` by default. */
@@ -362,18 +397,28 @@ export abstract class BaseHandler {
   }
 
   /** Closes the body and resets the per-request state. */
-  async close(): Promise<void> {
+  close(): void | Promise<void> {
+    this.closed = true;
+    let closing: void | Promise<void>;
     try {
-      await closeBody(this.result);
-    } finally {
-      this.result = undefined;
-      this.headers = undefined;
-      this.status = undefined;
-      this.bytesSent = 0;
-      this.headersSent = false;
-      this.statusAllowsBody = true;
-      this.bodyAllowed = true;
+      closing = closeBody(this.result);
+    } catch (error) {
+      this.reset();
+      throw error;
     }
+    if (!closing) return this.reset();
+    return closing.finally(() => this.reset());
+  }
+
+  /** Forgets the finished request: status, headers, body and counters. */
+  private reset(): void {
+    this.result = undefined;
+    this.headers = undefined;
+    this.status = undefined;
+    this.bytesSent = 0;
+    this.headersSent = false;
+    this.statusAllowsBody = true;
+    this.bodyAllowed = true;
   }
 
   /** Sends the status line and headers through `write_`. */
@@ -444,8 +489,9 @@ const factories = new WeakMap<FileWrapperClass, FileWrapperFactory>();
 function fileWrapperFactory(wrapper: FileWrapperClass): FileWrapperFactory {
   let factory = factories.get(wrapper);
   if (!factory) {
-    factory = (filelike, blksize) =>
-      new wrapper(filelike, blksize) as ReturnType<FileWrapperFactory>;
+    factory = function fileWrapper(filelike, blksize) {
+      return new wrapper(filelike, blksize) as ReturnType<FileWrapperFactory>;
+    };
     factories.set(wrapper, factory);
   }
   return factory;

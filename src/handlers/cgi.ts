@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { WSGIApplication } from "../types.ts";
 import { readEnviron } from "./environ.ts";
 import { BaseCGIHandler } from "./simple.ts";
 
@@ -20,6 +21,21 @@ export class CGIHandler extends BaseCGIHandler {
       multithread: false,
       multiprocess: true,
     });
+  }
+
+  /**
+   * Runs the application, then waits until stdout has taken every byte, so a script may
+   * `process.exit()` right after without cutting a large body short.
+   */
+  override async run(application: WSGIApplication): Promise<void> {
+    try {
+      await super.run(application);
+    } finally {
+      process.stdin.destroy();
+      await new Promise<void>((resolve) =>
+        process.stdout.write(new Uint8Array(0), () => resolve()),
+      );
+    }
   }
 }
 

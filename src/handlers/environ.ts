@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 
 const REQUEST_VARIABLES = new Set([
   "SCRIPT_NAME",
@@ -27,19 +28,55 @@ function needsTranscode(key: string): boolean {
   );
 }
 
+let startupEnviron: Map<string, string> | null | undefined;
+
+/**
+ * The environment the process started with, byte for byte, each byte one char, where the
+ * platform shows it (Linux's `/proc/self/environ`); null elsewhere.
+ */
+function rawStartupEnviron(): Map<string, string> | null {
+  if (startupEnviron !== undefined) return startupEnviron;
+  try {
+    startupEnviron = new Map();
+    for (const entry of readFileSync("/proc/self/environ").toString("latin1").split("\0")) {
+      const eq = entry.indexOf("=");
+      if (eq > 0) startupEnviron.set(entry.slice(0, eq), entry.slice(eq + 1));
+    }
+  } catch {
+    startupEnviron = null;
+  }
+  return startupEnviron;
+}
+
+/** A `process.env` value as the bytes the process was given, one char per byte. */
+function nativeValue(key: string, value: string, raw: Map<string, string> | null): string {
+  // Node decoded the bytes as UTF-8, turning invalid ones into U+FFFD. Where the startup
+  // bytes are known and the variable was not changed since, they are the exact value.
+  const original = raw?.get(key);
+  if (original !== undefined && Buffer.from(original, "latin1").toString("utf8") === value) {
+    return original;
+  }
+  return Buffer.from(value, "utf8").toString("latin1");
+}
+
 /**
  * Copies an environment (by default `process.env`) into a new object, turning the
  * variables that come from the HTTP request into PEP 3333 native strings: Node decoded
  * them as UTF-8, so they are encoded back to bytes and each byte becomes one char.
  * Other variables are copied as they are.
+ *
+ * Bytes that are not UTF-8 (a path with `%E9`) do not survive Node's decoding; for
+ * `process.env` on Linux they are read back from `/proc/self/environ`, so such a
+ * variable arrives exactly as CPython's `read_environ` gives it.
  */
 export function readEnviron(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Record<string, string> {
+  const raw = env === process.env ? rawStartupEnviron() : null;
   const environ: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) continue;
-    environ[key] = needsTranscode(key) ? Buffer.from(value, "utf8").toString("latin1") : value;
+    environ[key] = needsTranscode(key) ? nativeValue(key, value, raw) : value;
   }
   return environ;
 }

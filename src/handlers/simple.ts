@@ -66,6 +66,10 @@ export class SimpleHandler extends BaseHandler {
   /** The CGI variables of the request. */
   baseEnv: Record<string, unknown>;
   private outputError: unknown = undefined;
+  /** Settles when a full stdout drains; one shared promise, however many writes wait. */
+  private drained: Promise<void> | undefined = undefined;
+  /** True when stdin was a stream this handler bounded, so reading it all is safe. */
+  private readonly inputTerminated: boolean;
 
   constructor(
     stdin: InputSource,
@@ -75,6 +79,8 @@ export class SimpleHandler extends BaseHandler {
     { multithread = true, multiprocess = false }: SimpleHandlerOptions = {},
   ) {
     super();
+    this.inputTerminated =
+      !isInputStream(stdin) && this.inputLimit(environ) !== Number.POSITIVE_INFINITY;
     this.stdin = isInputStream(stdin)
       ? stdin
       : new BodyInputStream(iterableSource(stdin), this.inputLimit(environ));
@@ -103,14 +109,16 @@ export class SimpleHandler extends BaseHandler {
 
   override addCgiVars(): void {
     Object.assign(this.environ, this.baseEnv);
+    if (this.inputTerminated) this.environ["wsgi.input_terminated"] ??= true;
   }
 
   protected override write_(data: Uint8Array): void | Promise<void> {
     if (this.outputError !== undefined) throw this.outputError;
     const out = this.stdout;
     if (out.write(data) !== false || !out.once) return;
-    return new Promise<void>((resolve, reject) => {
+    this.drained ??= new Promise<void>((resolve, reject) => {
       const done = (error?: unknown) => {
+        this.drained = undefined;
         out.off?.("drain", onDrain);
         out.off?.("close", onClose);
         out.off?.("error", onError);
@@ -124,6 +132,7 @@ export class SimpleHandler extends BaseHandler {
       out.once?.("error", onError);
       out.once?.("close", onClose);
     });
+    return this.drained;
   }
 
   protected override flush_(): void {

@@ -31,22 +31,14 @@ export type ServeFunction = (
 export interface ReplayOptions {
   /** Run the application under `validator` (default true). */
   validate?: boolean;
-  /** The server to replay against (default: `serve` from `wsgiref/server`). */
+  /** The server to replay against (default: `serve` from `wsgiref/server`, the production server). */
   serve?: ServeFunction;
 }
 
-/** Where the production server lives; a variable, so this module loads without it. */
-const SERVER_MODULE = "../server.ts";
-
+/** `serve` from `wsgiref/server`, loaded on first use: the test client does not need it otherwise. */
 async function defaultServe(): Promise<ServeFunction> {
-  try {
-    const module = (await import(SERVER_MODULE)) as { serve: ServeFunction };
-    return module.serve;
-  } catch (error) {
-    throw new Error(
-      `replay() needs wsgiref/server, which did not load (${(error as Error).message}); pass options.serve`,
-    );
-  }
+  const { serve } = await import("../server.ts");
+  return serve;
 }
 
 /**

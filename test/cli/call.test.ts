@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type CallArguments, runCall } from "../../src/cli/call.ts";
+import { runCall } from "../../src/cli/call.ts";
+import type { CallCommand } from "../../src/cli.ts";
 
 const APP = `
 export const app = async (environ, startResponse) => {
@@ -24,11 +25,19 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(args: Partial<CallArguments>) {
+async function run(args: Partial<CallCommand>) {
   let out = Buffer.alloc(0);
   let err = "";
   const code = await runCall(
-    { app: "app.mjs", method: "GET", path: "/", headers: [], data: undefined, ...args },
+    {
+      command: "call",
+      app: "app.mjs",
+      method: "GET",
+      path: "/",
+      headers: [],
+      data: undefined,
+      ...args,
+    },
     {
       cwd: dir,
       stdout: { write: (d) => (out = Buffer.concat([out, Buffer.from(d)])) },

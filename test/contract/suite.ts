@@ -7,7 +7,11 @@
  * Adding a surface:
  *
  *     const mine: Surface = { name: "my server", request: ..., disconnect: ... };
- *     describe(mine.name, () => { for (const c of cases) it(c.name, () => runCase(mine, c)); });
+ *     describe(mine.name, () => {
+ *       for (const c of cases) it(c.name, caseOptions(mine, c), () => runCase(mine, c));
+ *     });
+ *
+ * (`httpSurface(name, start)` in surfaces.ts makes the whole object for an HTTP server.)
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -25,7 +29,7 @@ export interface ContractRequest {
   path?: string;
   /** Headers, in order. */
   headers?: Array<[string, string]>;
-  /** The body: bytes (sent with Content-Length), or a factory of chunks (sent without). */
+  /** The body: bytes (sent with Content-Length), or a factory of chunks (sent chunked unless `headers` give a Content-Length). */
   body?: Uint8Array | (() => AsyncIterable<Uint8Array>);
 }
 
@@ -51,6 +55,10 @@ export interface Surface {
   request(app: WSGIApplication, request: ContractRequest): Promise<ContractResponse>;
   /** Sends `request`, reads at least `after` body bytes (0: just the headers), then hangs up. */
   disconnect(app: WSGIApplication, request: ContractRequest, after: number): Promise<void>;
+  /** Cases this surface is known to fail, by name: what is missing. They run as `todo`. */
+  todo?: Readonly<Record<string, string>>;
+  /** Cases that cannot apply to this surface, by name: why. They are skipped. */
+  skip?: Readonly<Record<string, string>>;
 }
 
 /** One behaviour of the contract. */
@@ -389,8 +397,13 @@ export const cases: ContractCase[] = [
     },
   },
   {
-    name: "a large upload streams to the application",
-    request: { method: "POST", path: "/upload", body: () => patternStream(UPLOAD) },
+    name: "a large upload with a Content-Length streams to the application",
+    request: {
+      method: "POST",
+      path: "/upload",
+      headers: [["Content-Length", String(UPLOAD)]],
+      body: () => patternStream(UPLOAD),
+    },
     app: (probe) => hashingApp(probe, 64 * KiB),
     check(response) {
       assert.ok(response);
@@ -425,7 +438,9 @@ export const cases: ContractCase[] = [
           return bytes("late chunk");
         }
         probe.seen.askedForThird = true;
-        return new Promise<never>(() => {});
+        // Ends the body late, so a server that missed the hang-up still finishes.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        return null;
       });
     },
     async check(_response, probe) {
@@ -486,6 +501,17 @@ export const cases: ContractCase[] = [
     },
   },
 ];
+
+/** The `node:test` options of a case on a surface: `skip` or `todo` with the reason, if any. */
+export function caseOptions(
+  surface: Surface,
+  contractCase: ContractCase,
+): { skip?: string; todo?: string } {
+  const skip = surface.skip?.[contractCase.name];
+  if (skip !== undefined) return { skip };
+  const todo = surface.todo?.[contractCase.name] ?? contractCase.todo;
+  return todo === undefined ? {} : { todo };
+}
 
 /**
  * Runs one case on one surface: the application under the validator, the validator's

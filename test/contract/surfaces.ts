@@ -114,18 +114,25 @@ export const fetchSurface: Surface = {
   },
 };
 
-/** Serves `app` with `toNodeListener` on a loopback port for one exchange. */
-async function withNodeServer<T>(
+/** A server started for one exchange: its port, and how to stop it. */
+export interface StartedServer {
+  /** The loopback port it listens on. */
+  port: number;
+  /** Stops it, cutting any connection left. */
+  close(): Promise<void>;
+}
+
+/** Starts `app` on a server for one exchange, then stops it. */
+async function withServer<T>(
+  start: (app: WSGIApplication) => Promise<StartedServer>,
   app: WSGIApplication,
   exchange: (port: number) => Promise<T>,
 ): Promise<T> {
-  const server = createServer(toNodeListener(app, { errors: new BufferedErrorStream() }));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const server = await start(app);
   try {
-    return await exchange((server.address() as AddressInfo).port);
+    return await exchange(server.port);
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   }
 }
 
@@ -163,74 +170,94 @@ function sendNode(
   } else req.end();
 }
 
-/** `toNodeListener(app)` under `node:http`, requested over a real socket. */
-export const nodeSurface: Surface = {
-  name: "toNodeListener under node:http",
-  request(app, request) {
-    return withNodeServer(
-      app,
-      (port) =>
-        new Promise<ContractResponse>((resolve, reject) => {
-          sendNode(
-            port,
-            request,
-            (res) => {
-              const chunks: Buffer[] = [];
-              let complete = true;
-              res.on("data", (chunk: Buffer) => chunks.push(chunk));
-              res.on("error", () => {
-                complete = false;
-              });
-              res.on("close", () => {
-                const raw = res.rawHeaders;
-                const headers: Array<[string, string]> = [];
-                for (let i = 0; i + 1 < raw.length; i += 2) {
-                  headers.push([(raw[i] as string).toLowerCase(), raw[i + 1] as string]);
-                }
-                resolve({
-                  status: res.statusCode ?? 0,
-                  statusText: res.statusMessage ?? "",
-                  headers,
-                  body: Buffer.concat(chunks),
-                  complete: complete && res.complete,
-                });
-              });
-            },
-            reject,
-          );
-        }),
+/** Sends `request` to a loopback port and resolves with the whole response. */
+function fetchOver(port: number, request: ContractRequest): Promise<ContractResponse> {
+  return new Promise((resolve, reject) => {
+    sendNode(
+      port,
+      request,
+      (res) => {
+        const chunks: Buffer[] = [];
+        let complete = true;
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", () => {
+          complete = false;
+        });
+        res.on("close", () => {
+          const raw = res.rawHeaders;
+          const headers: Array<[string, string]> = [];
+          for (let i = 0; i + 1 < raw.length; i += 2) {
+            headers.push([(raw[i] as string).toLowerCase(), raw[i + 1] as string]);
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            statusText: res.statusMessage ?? "",
+            headers,
+            body: Buffer.concat(chunks),
+            complete: complete && res.complete,
+          });
+        });
+      },
+      reject,
     );
-  },
-  disconnect(app, request, after) {
-    return withNodeServer(
-      app,
-      (port) =>
-        new Promise<void>((resolve, reject) => {
-          sendNode(
-            port,
-            request,
-            (res, destroy) => {
-              let received = 0;
-              const check = () => {
-                if (received < after) return;
-                res.off("data", onData);
-                destroy();
-                resolve();
-              };
-              const onData = (chunk: Buffer) => {
-                received += chunk.length;
-                check();
-              };
-              res.on("data", onData);
-              res.on("error", () => {});
-              check();
-            },
-            reject,
-          );
-        }),
+  });
+}
+
+/** Sends `request` to a loopback port, reads `after` body bytes, then destroys the socket. */
+function hangUpOver(port: number, request: ContractRequest, after: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sendNode(
+      port,
+      request,
+      (res, destroy) => {
+        let received = 0;
+        const check = () => {
+          if (received < after) return;
+          res.off("data", onData);
+          destroy();
+          resolve();
+        };
+        const onData = (chunk: Buffer) => {
+          received += chunk.length;
+          check();
+        };
+        res.on("data", onData);
+        res.on("error", () => {});
+        check();
+      },
+      reject,
     );
-  },
-};
+  });
+}
+
+/**
+ * A surface for any HTTP server: `start` serves an application on a loopback port for
+ * one exchange, and the contract talks to it with `node:http`'s client over a real socket.
+ */
+export function httpSurface(
+  name: string,
+  start: (app: WSGIApplication) => Promise<StartedServer>,
+): Surface {
+  return {
+    name,
+    request: (app, request) => withServer(start, app, (port) => fetchOver(port, request)),
+    disconnect: (app, request, after) =>
+      withServer(start, app, (port) => hangUpOver(port, request, after)),
+  };
+}
+
+/** `toNodeListener(app)` under `node:http`. */
+export const nodeSurface: Surface = httpSurface("toNodeListener under node:http", async (app) => {
+  const server = createServer(toNodeListener(app, { errors: new BufferedErrorStream() }));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+});
 
 /** `fromFetchHandler(toFetchHandler(app))`, run by the test client (itself validated). */
 export const roundTripSurface: Surface = {

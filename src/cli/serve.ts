@@ -1,0 +1,102 @@
+/**
+ * `wsgiref serve`: load the app, pick the server, print where it listens, and stop
+ * cleanly on SIGINT/SIGTERM. `--reload` runs the server in a child process that is
+ * restarted when a file changes.
+ *
+ * @module
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { watch } from "node:fs";
+import type { ServeCommand } from "../cli.ts";
+import { resolveOptions } from "../server/options.ts";
+import { serve } from "../server/server.ts";
+import type { WSGIApplication } from "../types.ts";
+import { validator } from "../validate.ts";
+import { loadApp } from "./load-app.ts";
+
+const RELOAD_CHILD = "WSGIREF_RELOAD_CHILD";
+
+/** Serves until a signal stops the server; resolves with the exit status. */
+export async function runServe(command: ServeCommand): Promise<number> {
+  if (command.reload && process.env[RELOAD_CHILD] === undefined) return runReloader();
+  const { demoApp, makeServer } = await import("../simple-server.ts");
+  let app: WSGIApplication = command.app === undefined ? demoApp : await loadApp(command.app);
+  if (command.validate) app = validator(app);
+  const given = { ...command.options };
+  // `wsgiref` alone serves the demo on all interfaces, like CPython's `python -m wsgiref.simple_server`.
+  if (
+    command.app === undefined &&
+    given.host === undefined &&
+    process.env.WSGIREF_HOST === undefined
+  ) {
+    given.host = "0.0.0.0";
+  }
+  const options = resolveOptions(given);
+  if (command.server === "simple") {
+    const server = await makeServer(options.host, options.port, app);
+    const { address, port } = server.address;
+    process.stdout.write(`Serving HTTP on ${address} port ${port} ...\n`);
+    const stop = () => server.shutdown();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    await server.serveForever();
+    await server.close();
+    return 0;
+  }
+  const server = await serve(app, { ...options, handleSignals: true });
+  const where = server.address;
+  process.stdout.write(
+    typeof where === "string"
+      ? `Serving HTTP on unix:${where} ...\n`
+      : `Serving ${options.key ? "HTTPS" : "HTTP"} on ${where.address} port ${where.port} ...\n`,
+  );
+  await server.closed;
+  return 0;
+}
+
+/** Runs `wsgiref serve` again in a child process, restarting it when a file under the cwd changes. */
+async function runReloader(): Promise<number> {
+  const script = process.argv[1] as string;
+  const args = process.argv.slice(2).filter((a) => a !== "--reload");
+  let child: ChildProcess | undefined;
+  let restarting = false;
+  const start = () => {
+    child = fork(script, args, { env: { ...process.env, [RELOAD_CHILD]: "1" }, stdio: "inherit" });
+    child.once("exit", (code) => {
+      if (!restarting && code !== null && code !== 0) {
+        process.stderr.write("wsgiref: the server exited; waiting for a file change to restart\n");
+      }
+    });
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(process.cwd(), { recursive: true }, (_event, file) => {
+    if (!file || /(^|[/\\])(node_modules|\.git|dist)([/\\]|$)/.test(String(file))) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      process.stderr.write(`wsgiref: ${file} changed, restarting\n`);
+      restarting = true;
+      const old = child;
+      const restart = () => {
+        restarting = false;
+        start();
+      };
+      if (old && old.exitCode === null && old.signalCode === null) {
+        old.once("exit", restart);
+        old.kill("SIGTERM");
+      } else restart();
+    }, 100);
+  });
+  start();
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      watcher.close();
+      if (child && child.exitCode === null) {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      } else resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  return 0;
+}

@@ -1,0 +1,20 @@
+/**
+ * The production HTTP/1.1 server for WSGI applications (what gunicorn is to Python):
+ * keep-alive and pipelining, chunked bodies both ways, strict framing, limits and
+ * timeouts, workers, graceful shutdown, TLS and Unix sockets.
+ *
+ * @module
+ */
+export { type AccessRecord, formatAccess } from "./server/access-log.ts";
+export {
+  checkOptions,
+  DEFAULTS,
+  OPTIONS,
+  OptionError,
+  type OptionSpec,
+  optionsMarkdown,
+  resolveOptions,
+  type ServerOptions,
+} from "./server/options.ts";
+export { type RunningServer, type ServeOptions, serve } from "./server/server.ts";
+export { WorkerStartError } from "./server/workers.ts";

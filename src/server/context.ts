@@ -1,0 +1,120 @@
+/**
+ * What every connection of one listening server shares: the app, the resolved options,
+ * the logs, and the set of open sessions (for the timeout sweep and graceful shutdown).
+ *
+ * @module
+ */
+import { createWriteStream } from "node:fs";
+import type { ProtocolError } from "../http/errors.ts";
+import type { Limits } from "../http/limits.ts";
+import { TextErrorStream } from "../streams.ts";
+import type { ErrorStream, WSGIApplication } from "../types.ts";
+import { type AccessRecord, formatAccess } from "./access-log.ts";
+import type { ServerOptions } from "./options.ts";
+import type { Session } from "./session.ts";
+
+/** Rejected-request log lines allowed per second before the rest are counted, not printed. */
+const REJECTIONS_PER_SECOND = 10;
+
+/** Opens a log destination: `-` is stderr, anything else a file appended to. */
+function openLog(destination: string): (line: string) => void {
+  if (destination === "-") return (line) => void process.stderr.write(line);
+  const stream = createWriteStream(destination, { flags: "a" });
+  stream.on("error", (error) =>
+    process.stderr.write(`wsgiref: cannot write log ${destination}: ${error.message}\n`),
+  );
+  return (line) => void stream.write(line);
+}
+
+/** The state shared by a server's sessions. */
+export class ServerContext {
+  /** The application. */
+  readonly app: WSGIApplication;
+  /** The resolved options. */
+  readonly options: ServerOptions;
+  /** The protocol core's limits, from the options. */
+  readonly limits: Partial<Limits>;
+  /** `http` or `https`. */
+  readonly scheme: "http" | "https";
+  /** `wsgi.multiprocess`: true with several workers. */
+  readonly multiprocess: boolean;
+  /** The Server header, or undefined for none. */
+  readonly serverSoftware: string | undefined;
+  /** SERVER_NAME when a request has no Host. */
+  serverName = "localhost";
+  /** SERVER_PORT when a request has no Host. */
+  serverPort = "80";
+  /** The open sessions. */
+  readonly sessions = new Set<Session>();
+  /** True once graceful shutdown began. */
+  closing = false;
+  /** `wsgi.errors` of every request: the error log. */
+  readonly errorStream: ErrorStream;
+  /** Writes an access log line, or null when the access log is off. */
+  readonly accessLog: ((record: AccessRecord) => void) | null;
+  private readonly writeError: (line: string) => void;
+  private rejectionWindow = 0;
+  private rejectionsInWindow = 0;
+  private suppressed = 0;
+  private idleListeners: Array<() => void> = [];
+
+  constructor(app: WSGIApplication, options: ServerOptions, multiprocess: boolean) {
+    this.app = app;
+    this.options = options;
+    this.scheme = options.key ? "https" : "http";
+    this.multiprocess = multiprocess;
+    this.serverSoftware = options.serverHeader || undefined;
+    this.limits = {
+      maxRequestLineLength: options.maxRequestLine,
+      maxHeaderCount: options.maxHeaders,
+      maxHeaderBytes: options.maxHeaderBytes,
+      maxBodySize: options.maxBodySize,
+      maxDrainBytes: options.drainLimit,
+    };
+    this.writeError = openLog(options.errorLog);
+    this.errorStream = new TextErrorStream(this.writeError);
+    if (options.accessLog === "off") this.accessLog = null;
+    else {
+      const write = openLog(options.accessLog);
+      const format = options.accessLogFormat;
+      this.accessLog = (record) => write(formatAccess(record, format));
+    }
+  }
+
+  /** Writes a line to the error log, with a timestamp and the process id. */
+  logError(message: string): void {
+    this.writeError(`[${new Date().toISOString()}] [${process.pid}] ${message}\n`);
+  }
+
+  /** Logs a rejected request with its code and peer, at most 10 lines a second. */
+  logRejection(error: ProtocolError, peer: string): void {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.rejectionWindow) {
+      if (this.suppressed > 0)
+        this.logError(`(${this.suppressed} more rejected requests not logged)`);
+      this.rejectionWindow = second;
+      this.rejectionsInWindow = 0;
+      this.suppressed = 0;
+    }
+    if (++this.rejectionsInWindow > REJECTIONS_PER_SECOND) {
+      this.suppressed++;
+      return;
+    }
+    this.logError(`${error.code} ${error.status} from ${peer}: ${error.message}`);
+  }
+
+  /** Resolves once no session is open. */
+  whenIdle(): Promise<void> {
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleListeners.push(resolve));
+  }
+
+  /** Called by a session when it closed. */
+  onSessionClosed(): void {
+    if (this.sessions.size === 0 && this.idleListeners.length > 0) {
+      const listeners = this.idleListeners;
+      this.idleListeners = [];
+      for (const listener of listeners) listener();
+    }
+  }
+}

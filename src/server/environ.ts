@@ -1,0 +1,71 @@
+/**
+ * The CGI variables of one request, built straight from the parsed head (PEP 3333 §environ
+ * Variables): native strings, `PATH_INFO` percent-decoded as latin-1, `HTTP_*` headers with
+ * repeats comma-joined, names with `_` dropped unless the server keeps them.
+ *
+ * @module
+ */
+import type { Socket } from "node:net";
+import { environKey } from "../http/environ-key.ts";
+import type { RequestHead } from "../http/parser.ts";
+import type { ServerContext } from "./context.ts";
+
+const HEX = /%([0-9A-Fa-f]{2})/g;
+
+/**
+ * Percent-decodes a path with each byte becoming one char (PEP 3333 native string), as
+ * `urllib.parse.unquote(path, 'latin-1')` does; invalid escapes stay as they are.
+ */
+export function unquoteLatin1(path: string): string {
+  if (!path.includes("%")) return path;
+  return path.replace(HEX, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+/** Splits a Host value into name and port (`[::1]:8080` → `::1`, `8080`). */
+export function splitHost(host: string): [name: string, port: string | undefined] {
+  if (host.startsWith("[")) {
+    const close = host.indexOf("]");
+    const rest = host.slice(close + 1);
+    return [host.slice(1, close), rest.startsWith(":") ? rest.slice(1) : undefined];
+  }
+  const colon = host.lastIndexOf(":");
+  return colon === -1 ? [host, undefined] : [host.slice(0, colon), host.slice(colon + 1)];
+}
+
+/** The CGI variables and `HTTP_*` keys of a request. */
+export function buildCgiVars(
+  head: RequestHead,
+  socket: Socket,
+  ctx: ServerContext,
+): Record<string, string> {
+  let serverName = ctx.serverName;
+  let serverPort = ctx.serverPort;
+  if (head.host) {
+    const [name, port] = splitHost(head.host);
+    serverName = name;
+    serverPort = port || (ctx.scheme === "https" ? "443" : "80");
+  }
+  const vars: Record<string, string> = {
+    REQUEST_METHOD: head.method,
+    SCRIPT_NAME: "",
+    PATH_INFO: head.form === "asterisk" ? "*" : unquoteLatin1(head.path),
+    QUERY_STRING: head.query,
+    SERVER_NAME: serverName,
+    SERVER_PORT: serverPort,
+    SERVER_PROTOCOL: head.version,
+    REMOTE_ADDR: socket.remoteAddress ?? "",
+    REMOTE_PORT: socket.remotePort === undefined ? "" : String(socket.remotePort),
+    RAW_URI: head.target,
+  };
+  const headers = head.headers;
+  const keepUnderscores = ctx.options.keepUnderscoreHeaders;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    const value = headers[i + 1] as string;
+    if (!keepUnderscores && head.underscoreNames && name.includes("_")) continue;
+    const key = environKey(name);
+    const previous = vars[key];
+    vars[key] = previous === undefined ? value : `${previous},${value}`;
+  }
+  return vars;
+}

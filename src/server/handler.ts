@@ -1,0 +1,167 @@
+/**
+ * The production server's `BaseHandler`: the shared WSGI algorithm over one HTTP/1.1
+ * exchange. It only supplies I/O (the head, body chunks and the end go to the
+ * connection) and a few HTTP/1.1 refinements: a `Content-Length` for any array body,
+ * file bodies streamed in large reads, and an access log line at the end.
+ *
+ * @module
+ */
+import { fstat, read } from "node:fs";
+import { promisify } from "node:util";
+import { BaseHandler } from "../handlers/base.ts";
+import type { Headers } from "../headers.ts";
+import type { ErrorStream, InputStream, WSGIEnvironment } from "../types.ts";
+import { FileHandleReader, FileWrapper } from "../util.ts";
+
+const readAsync = promisify(read);
+const fstatAsync = promisify(fstat);
+
+/** What the handler needs from the connection for one request/response exchange. */
+export interface Exchange {
+  /** The CGI variables and `HTTP_*` headers of the request. */
+  readonly cgiVars: Record<string, string>;
+  /** `http` or `https`. */
+  readonly scheme: string;
+  /** The request body. */
+  readonly input: InputStream;
+  /** The error log. */
+  readonly errors: ErrorStream;
+  /** True when the server runs several worker processes. */
+  readonly multiprocess: boolean;
+  /**
+   * Sends the status line and headers, choosing the framing. `more` says that more bytes
+   * follow synchronously (a synchronous body is being iterated), so they may wait for
+   * the end of the response instead of going out within this turn.
+   */
+  writeHead(status: string, headers: Headers, more: boolean): void | Promise<void>;
+  /** Sends body bytes (framed as the head chose); resolves when the socket took them. */
+  writeBody(data: Uint8Array, more: boolean): void | Promise<void>;
+  /** Ends the response (the last chunk of a chunked body). */
+  end(): void | Promise<void>;
+  /** Called once when the exchange is over, with the status and body bytes sent. */
+  done(status: string | undefined, bytesSent: number): void;
+}
+
+/** How much of a file one read takes when a file wrapper body is streamed. */
+const FILE_CHUNK = 256 * 1024;
+
+/** Runs the application for one HTTP/1.1 exchange. */
+export class ExchangeHandler extends BaseHandler {
+  override httpVersion = "1.1";
+  override osEnviron: Readonly<Record<string, string>> = {};
+  override wsgiMultithread = false;
+  private readonly exchange: Exchange;
+
+  constructor(exchange: Exchange, serverSoftware: string | undefined) {
+    super();
+    this.exchange = exchange;
+    this.wsgiMultiprocess = exchange.multiprocess;
+    this.serverSoftware = serverSoftware || undefined;
+  }
+
+  /** The environ is the request's CGI variables object itself, built fresh per request. */
+  protected override createEnviron(): WSGIEnvironment {
+    return this.exchange.cgiVars as unknown as WSGIEnvironment;
+  }
+
+  override addCgiVars(): void {
+    this.environ["wsgi.input_terminated"] = true;
+  }
+
+  override getStdin(): InputStream {
+    return this.exchange.input;
+  }
+
+  override getStderr(): ErrorStream {
+    return this.exchange.errors;
+  }
+
+  override getScheme(): string {
+    return this.exchange.scheme;
+  }
+
+  /** Any array body's length is known up front, so it never needs chunked framing. */
+  override setContentLength(): void {
+    const result = this.result;
+    if (!Array.isArray(result)) return;
+    let length = 0;
+    for (const chunk of result) {
+      if (!(chunk instanceof Uint8Array)) return;
+      length += chunk.length;
+    }
+    this.headers!.set("Content-Length", String(length));
+  }
+
+  override sendHeaders(): void | Promise<void> {
+    this.cleanupHeaders();
+    this.headersSent = true;
+    return this.exchange.writeHead(this.status!, this.headers!, this.iteratingSyncBody());
+  }
+
+  protected override write_(data: Uint8Array): void | Promise<void> {
+    return this.exchange.writeBody(data, this.iteratingSyncBody());
+  }
+
+  protected override flush_(): void {}
+
+  /** True while a synchronous body is iterated: its chunks come without a pause. */
+  private iteratingSyncBody(): boolean {
+    const result = this.result;
+    return typeof result === "object" && result !== null && Symbol.iterator in result;
+  }
+
+  override finishContent(): void | Promise<void> {
+    const sent = super.finishContent();
+    if (sent) return sent.then(() => this.exchange.end());
+    return this.exchange.end();
+  }
+
+  /**
+   * Streams a `FileWrapper` over a file descriptor or `FileHandle` in large reads, with a
+   * `Content-Length` from the file's size when the app set none.
+   */
+  override async sendfile(): Promise<boolean> {
+    const wrapper = this.result;
+    if (!(wrapper instanceof FileWrapper)) return false;
+    const file = wrapper.filelike;
+    const fd =
+      typeof file === "number"
+        ? file
+        : file instanceof FileHandleReader
+          ? file.handle.fd
+          : undefined;
+    if (fd === undefined) return false;
+    const { size, isFile } = await fstatAsync(fd).then((s) => ({
+      size: s.size,
+      isFile: s.isFile(),
+    }));
+    if (!isFile) return false;
+    if (!this.headers!.has("Content-Length")) this.headers!.set("Content-Length", String(size));
+    if (this.environ.REQUEST_METHOD === "HEAD") {
+      await this.finishContent();
+      return true;
+    }
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(FILE_CHUNK);
+      const { bytesRead } = await readAsync(fd, buffer, 0, FILE_CHUNK, null);
+      if (bytesRead === 0) break;
+      const pending = this.write(buffer.subarray(0, bytesRead));
+      if (pending) await pending;
+    }
+    await this.finishContent();
+    return true;
+  }
+
+  override close(): void | Promise<void> {
+    const { status, bytesSent } = this;
+    let closing: void | Promise<void>;
+    try {
+      closing = super.close();
+    } catch (error) {
+      this.exchange.done(status, bytesSent);
+      throw error;
+    }
+    if (!closing) return this.exchange.done(status, bytesSent);
+    return closing.finally(() => this.exchange.done(status, bytesSent));
+  }
+}

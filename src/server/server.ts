@@ -1,0 +1,175 @@
+/**
+ * `serve(app, options)`: the production HTTP/1.1 server. It listens on TCP (or a Unix
+ * socket, or TLS), runs a `Session` per connection, sweeps timeouts, and shuts down
+ * gracefully. With `workers > 1` the calling process becomes a `node:cluster` primary
+ * (see workers.ts) and each worker runs this same function.
+ *
+ * @module
+ */
+import cluster from "node:cluster";
+import { readFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import type { WSGIApplication } from "../types.ts";
+import { ServerContext } from "./context.ts";
+import { resolveOptions, type ServerOptions } from "./options.ts";
+import { Session } from "./session.ts";
+import { runPrimary, SHUTDOWN_MESSAGE } from "./workers.ts";
+
+/** Options of `serve`: any of the server's options, plus whether to handle signals. */
+export interface ServeOptions extends Partial<ServerOptions> {
+  /** Shut down gracefully on SIGTERM/SIGINT (and roll workers on SIGHUP). Default false. */
+  handleSignals?: boolean;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** Where it listens: host and port, or the Unix socket path. */
+  readonly address: AddressInfo | string;
+  /** Settles when the server has stopped. */
+  readonly closed: Promise<void>;
+  /** The resolved options. */
+  readonly options: ServerOptions;
+  /**
+   * Stops gracefully: no new connections; idle ones close now; in-flight requests finish
+   * (answered with `Connection: close`) within `gracefulTimeout`, then are cut.
+   */
+  close(): Promise<void>;
+  /** `await using server = await serve(app)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Serves a WSGI application over HTTP/1.1 until `close()` (or a signal, with
+ * `handleSignals`). Resolves once it listens.
+ *
+ * @example
+ * const server = await serve(app, { port: 8000, workers: 4, handleSignals: true });
+ */
+export async function serve(
+  app: WSGIApplication,
+  given: ServeOptions = {},
+): Promise<RunningServer> {
+  const { handleSignals = false, ...rest } = given;
+  const options = resolveOptions(rest);
+  if (options.workers > 1 && cluster.isPrimary) return runPrimary(options, handleSignals);
+  return listen(
+    app,
+    options,
+    handleSignals && !cluster.isWorker,
+    cluster.isWorker || options.workers > 1,
+  );
+}
+
+/** How often the sweep looks for expired timers, at least. */
+function sweepInterval(options: ServerOptions): number {
+  const timeouts = [
+    options.headerTimeout,
+    options.keepAliveTimeout,
+    options.bodyTimeout,
+    options.responseTimeout,
+  ].filter((t) => t > 0);
+  return Math.max(25, Math.min(1000, Math.floor(Math.min(...timeouts) / 4)));
+}
+
+async function listen(
+  app: WSGIApplication,
+  options: ServerOptions,
+  handleSignals: boolean,
+  multiprocess: boolean,
+): Promise<RunningServer> {
+  const ctx = new ServerContext(app, options, multiprocess);
+  const onSocket = (socket: Socket) => {
+    if (ctx.closing) {
+      socket.destroy();
+      return;
+    }
+    new Session(socket, ctx);
+  };
+  let server: NetServer;
+  if (options.key && options.cert) {
+    server = createTlsServer(
+      { key: readFileSync(options.key), cert: readFileSync(options.cert), allowHalfOpen: true },
+      onSocket,
+    );
+    server.on("tlsClientError", () => {});
+  } else {
+    server = createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    const done = () => {
+      server.off("error", reject);
+      resolve();
+    };
+    if (options.path) server.listen(options.path, done);
+    else server.listen(options.port, options.host, done);
+  });
+  server.on("error", (error) => ctx.logError(`server error: ${error.message}`));
+  const address = server.address() as AddressInfo | string;
+  if (typeof address !== "string") {
+    ctx.serverName =
+      options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
+    ctx.serverPort = String(address.port);
+  }
+
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const session of ctx.sessions) {
+      if (session.deadline !== 0 && now >= session.deadline) session.onTimeout();
+    }
+  }, sweepInterval(options));
+  sweep.unref();
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      ctx.closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const session of ctx.sessions) session.shutdown();
+      const grace = setTimeout(() => {
+        for (const session of ctx.sessions) session.destroy();
+      }, options.gracefulTimeout);
+      await ctx.whenIdle();
+      clearTimeout(grace);
+      await stopped;
+      clearInterval(sweep);
+      removeSignals();
+      resolveClosed();
+    })();
+    return closing;
+  };
+
+  const onSignal = () => void close();
+  const onWorkerMessage = (message: unknown) => {
+    if (message === SHUTDOWN_MESSAGE) void close().then(() => process.exit(0));
+  };
+  const ignore = () => {};
+  if (handleSignals) {
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  }
+  if (cluster.isWorker) {
+    // The primary coordinates shutdown: a terminal's Ctrl-C reaches the whole group.
+    process.on("message", onWorkerMessage);
+    process.on("SIGINT", ignore);
+  }
+  function removeSignals() {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    process.off("message", onWorkerMessage);
+    process.off("SIGINT", ignore);
+  }
+
+  return {
+    address,
+    closed,
+    options,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,421 @@
+/**
+ * One client connection of the production server: a thin I/O loop that feeds socket bytes
+ * to the sans-I/O `ServerConnection`, runs an `ExchangeHandler` per request, and writes
+ * what the core frames.
+ *
+ * Theory of operation: between requests the session pulls events from the core until a
+ * request head arrives, then starts the application and stops pulling. The request body
+ * is pulled lazily by `wsgi.input` (sending `100 Continue` on the first read), so an app
+ * that never reads never buffers a body: the socket is paused once a little is buffered.
+ * Response bytes are corked and flushed once per response (or once a buffer fills), and a
+ * write past `HIGH_WATER` waits for `drain`, so memory per connection stays bounded
+ * whatever the body size. When the exchange ends, the session pulls again: the next
+ * pipelined request, a drain of the unread body, or the end of the connection.
+ *
+ * @module
+ */
+import type { Socket } from "node:net";
+import { inspect } from "node:util";
+import { httpDate } from "../handlers/date.ts";
+import type { Headers } from "../headers.ts";
+import { ServerConnection } from "../http/connection.ts";
+import { LocalProtocolError, ProtocolError } from "../http/errors.ts";
+import type { RequestHead } from "../http/parser.ts";
+import { BodyInputStream } from "../streams.ts";
+import type { ServerContext } from "./context.ts";
+import { buildCgiVars } from "./environ.ts";
+import { type Exchange, ExchangeHandler } from "./handler.ts";
+
+/** Buffered response bytes past which a write waits for the socket to drain. */
+const HIGH_WATER = 1024 * 1024;
+/** Corked bytes past which the session flushes without waiting for the end of the response. */
+const FLUSH_AT = 256 * 1024;
+/** Queued pieces up to this size are copied into one buffer and sent with one write. */
+const COALESCE_MAX = 16 * 1024;
+/** Buffered request bytes past which the socket is paused until the app reads. */
+const PAUSE_AT = 256 * 1024;
+
+const EMPTY = new Uint8Array(0);
+/** The `wsgi.input` of every request without a body: always at its end, so one can be shared. */
+const NO_BODY = new BodyInputStream(() => null, 0);
+
+/** The error a body read or a write gets once the client went away. */
+function clientGone(): Error {
+  return Object.assign(new Error("the client closed the connection"), { code: "ECONNRESET" });
+}
+
+/** Where the session is between requests, for the timeout sweep. */
+type TimerKind = "header" | "keepAlive" | "body" | "response" | "graceful";
+
+/** One client connection. */
+export class Session implements Exchange {
+  /** When the current timer fires (ms since the epoch), or 0 for none. */
+  deadline = 0;
+  private timerKind: TimerKind = "header";
+  private readonly conn: ServerConnection;
+  private readonly socket: Socket;
+  private readonly ctx: ServerContext;
+  private head: RequestHead | null = null;
+  private startedAt = new Date(0);
+  private closed = false;
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private flushScheduled = false;
+  private readonly scheduledFlush = () => {
+    this.flushScheduled = false;
+    if (!this.closed) this.flush();
+  };
+  private bodyWaiter: { resolve(v: Uint8Array | null): void; reject(e: unknown): void } | null =
+    null;
+  private drainWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
+  private timedOut = false;
+
+  // The Exchange interface, filled per request.
+  cgiVars: Record<string, string> = {};
+  input: BodyInputStream = new BodyInputStream(() => null, 0);
+  readonly scheme: string;
+  readonly multiprocess: boolean;
+
+  constructor(socket: Socket, ctx: ServerContext) {
+    this.socket = socket;
+    this.ctx = ctx;
+    this.scheme = ctx.scheme;
+    this.multiprocess = ctx.multiprocess;
+    this.conn = new ServerConnection(
+      ctx.serverSoftware === undefined
+        ? { limits: ctx.limits }
+        : { limits: ctx.limits, server: ctx.serverSoftware },
+    );
+    socket.setNoDelay(true);
+    socket.on("data", (data: Buffer) => this.onData(data));
+    socket.on("end", () => this.onData(EMPTY));
+    socket.on("error", () => {});
+    socket.on("close", () => this.onClose());
+    socket.on("drain", () => this.onDrain());
+    ctx.sessions.add(this);
+    this.arm("header", ctx.options.headerTimeout);
+  }
+
+  get errors() {
+    return this.ctx.errorStream;
+  }
+
+  /** True while a request is being answered. */
+  get busy(): boolean {
+    return this.head !== null;
+  }
+
+  private arm(kind: TimerKind, ms: number): void {
+    this.timerKind = kind;
+    this.deadline = ms > 0 ? Date.now() + ms : 0;
+  }
+
+  private onData(data: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.conn.receive(data);
+    } catch (error) {
+      if (error instanceof LocalProtocolError) return;
+      throw error;
+    }
+    if (this.bodyWaiter !== null) {
+      this.pullBodyInto(this.bodyWaiter);
+    } else if (this.head === null) {
+      if (this.timerKind === "keepAlive" && data.length > 0) {
+        this.arm("header", this.ctx.options.headerTimeout);
+      }
+      this.pump();
+    } else if (this.conn.bufferedBytes > PAUSE_AT) {
+      this.socket.pause();
+    }
+  }
+
+  /** Pulls events between requests: a new head starts an exchange. */
+  private pump(): void {
+    while (this.head === null && !this.closed) {
+      let event: ReturnType<ServerConnection["nextEvent"]>;
+      try {
+        event = this.conn.nextEvent();
+      } catch (error) {
+        this.reject(error);
+        return;
+      }
+      switch (event.type) {
+        case "request":
+          this.start(event);
+          return;
+        case "need-data":
+          if (this.socket.isPaused()) this.socket.resume();
+          if (this.conn.peerClosed) this.finish();
+          else if (this.conn.phase === "idle" && this.conn.requestCount > 0) {
+            if (this.ctx.closing) this.finish();
+            else if (this.timerKind !== "keepAlive")
+              this.arm("keepAlive", this.ctx.options.keepAliveTimeout);
+          }
+          return;
+        case "closed":
+          this.finish();
+          return;
+        default:
+          // data and end events of a body being drained, or paused: keep pulling.
+          if (event.type === "paused") return;
+      }
+    }
+  }
+
+  /** Answers a protocol error (400, 413, 414, 431, 501, 505, ...) and closes. */
+  private reject(error: unknown): void {
+    if (!(error instanceof ProtocolError)) {
+      this.ctx.logError(`internal error while parsing: ${inspect(error)}`);
+      this.destroy();
+      return;
+    }
+    this.ctx.logRejection(error, this.socket.remoteAddress ?? "-");
+    const bytes = this.conn.sendErrorResponse(error, { date: httpDate() });
+    if (bytes) this.socket.write(bytes);
+    this.finish();
+  }
+
+  private start(head: RequestHead): void {
+    this.head = head;
+    if (this.ctx.accessLog !== null) this.startedAt = new Date();
+    const opts = this.ctx.options;
+    this.arm("response", opts.responseTimeout);
+    this.cgiVars = buildCgiVars(head, this.socket, this.ctx);
+    this.input = head.hasBody
+      ? new BodyInputStream(() => this.pullBody(), Number.POSITIVE_INFINITY)
+      : NO_BODY;
+    const handler = new ExchangeHandler(this, this.ctx.serverSoftware);
+    handler.run(this.ctx.app).catch((error: unknown) => {
+      this.ctx.logError(`error while sending the error page: ${inspect(error)}`);
+      this.destroy();
+    });
+  }
+
+  /** The `wsgi.input` source: the next piece of the body, or null at its end. */
+  private pullBody(): Uint8Array | null | Promise<Uint8Array | null> {
+    if (this.closed) throw clientGone();
+    const cont = this.conn.sendContinue();
+    if (cont) this.writeRaw(cont, false, true);
+    return new Promise((resolve, reject) => this.pullBodyInto({ resolve, reject }));
+  }
+
+  private pullBodyInto(waiter: {
+    resolve(v: Uint8Array | null): void;
+    reject(e: unknown): void;
+  }): void {
+    let event: ReturnType<ServerConnection["nextEvent"]>;
+    try {
+      event = this.conn.nextEvent();
+    } catch (error) {
+      this.bodyWaiter = null;
+      this.ctx.logRejection(error as ProtocolError, this.socket.remoteAddress ?? "-");
+      waiter.reject(error);
+      return;
+    }
+    switch (event.type) {
+      case "data":
+        this.bodyWaiter = null;
+        if (this.timerKind === "body") this.arm("body", this.ctx.options.bodyTimeout);
+        waiter.resolve(event.data);
+        return;
+      case "end":
+        this.bodyWaiter = null;
+        this.arm("response", this.ctx.options.responseTimeout);
+        waiter.resolve(null);
+        return;
+      case "need-data":
+        if (this.conn.peerClosed) {
+          this.bodyWaiter = null;
+          waiter.reject(clientGone());
+          return;
+        }
+        this.bodyWaiter = waiter;
+        this.arm("body", this.ctx.options.bodyTimeout);
+        if (this.socket.isPaused()) this.socket.resume();
+        return;
+      default:
+        this.bodyWaiter = null;
+        waiter.resolve(null);
+    }
+  }
+
+  writeHead(status: string, headers: Headers, more: boolean): void | Promise<void> {
+    const bytes = this.conn.sendResponse(status, headers, {
+      date: httpDate(),
+      close: this.ctx.closing,
+    });
+    return this.writeRaw(bytes, more);
+  }
+
+  writeBody(data: Uint8Array, more: boolean): void | Promise<void> {
+    const bytes = this.conn.sendData(data);
+    if (bytes.length > 0) return this.writeRaw(bytes, more);
+  }
+
+  end(): void {
+    const bytes = this.conn.sendEnd();
+    if (bytes.length > 0) this.writeRaw(bytes, true);
+    this.flush();
+  }
+
+  done(status: string | undefined, bytesSent: number): void {
+    const head = this.head;
+    this.head = null;
+    if (head !== null && this.ctx.accessLog !== null) {
+      this.ctx.accessLog({
+        remoteAddr: this.socket.remoteAddress ?? "-",
+        requestLine: `${head.method} ${head.target} ${head.version}`,
+        status: status === undefined ? 0 : Number(status.slice(0, 3)),
+        bytes: bytesSent,
+        time: this.startedAt,
+        referer: this.cgiVars.HTTP_REFERER,
+        userAgent: this.cgiVars.HTTP_USER_AGENT,
+      });
+    }
+    this.flush();
+    if (this.closed) return;
+    const state = this.conn.responseState;
+    if (state === "ERROR" || state === "BODY" || this.timedOut) {
+      this.destroy();
+      return;
+    }
+    if (this.ctx.closing) this.conn.closeAfterResponse();
+    this.arm("keepAlive", this.ctx.options.keepAliveTimeout);
+    this.pump();
+  }
+
+  /**
+   * Queues bytes for the socket; they go out at the end of the response, once `FLUSH_AT`
+   * bytes wait, or (unless `more` bytes follow synchronously) at the end of this turn. Returns a promise while more than `HIGH_WATER` bytes wait in
+   * the socket, so the application feels the client's pace.
+   */
+  private writeRaw(bytes: Uint8Array, more: boolean, flushNow = false): void | Promise<void> {
+    if (this.closed) throw clientGone();
+    this.queue.push(bytes);
+    this.queued += bytes.length;
+    if (flushNow || this.queued >= FLUSH_AT) this.flush();
+    else if (!more && !this.flushScheduled) {
+      // A streaming app may pause between chunks: what it wrote goes out within one turn.
+      this.flushScheduled = true;
+      setImmediate(this.scheduledFlush);
+    }
+    if (this.socket.writableLength > HIGH_WATER) {
+      return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
+    }
+  }
+
+  /** Sends the queued bytes: one write for small responses, a corked batch (writev) for large. */
+  private flush(): void {
+    const queue = this.queue;
+    if (queue.length === 0) return;
+    const socket = this.socket;
+    if (queue.length === 1) socket.write(queue[0] as Uint8Array);
+    else if (this.queued <= COALESCE_MAX) socket.write(Buffer.concat(queue, this.queued));
+    else {
+      socket.cork();
+      for (const bytes of queue) socket.write(bytes);
+      socket.uncork();
+    }
+    this.queue = [];
+    this.queued = 0;
+  }
+
+  private onDrain(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  /** Called by the server's sweep when `deadline` passed. */
+  onTimeout(): void {
+    this.deadline = 0;
+    if (this.closed) return;
+    switch (this.timerKind) {
+      case "header":
+      case "body": {
+        if (this.conn.phase === "idle" && this.timerKind === "header") {
+          this.finish();
+          return;
+        }
+        this.timedOut = true;
+        const code = this.timerKind === "header" ? "ERR_HEADER_TIMEOUT" : "ERR_BODY_TIMEOUT";
+        this.ctx.logError(
+          `${code}: ${this.timerKind} not received in time from ${this.socket.remoteAddress}`,
+        );
+        if (this.head === null || this.conn.responseState === "IDLE") {
+          this.flush();
+          this.socket.end(timeoutResponse(this.ctx.serverSoftware));
+          this.closed = true;
+          this.failPending(clientGone());
+        } else this.destroy();
+        return;
+      }
+      case "keepAlive":
+        if (this.head === null) this.finish();
+        return;
+      case "response":
+        this.timedOut = true;
+        this.ctx.logError(
+          `ERR_RESPONSE_TIMEOUT: ${this.head?.method} ${this.head?.target} did not finish within ${this.ctx.options.responseTimeout} ms`,
+        );
+        if (this.conn.responseState === "IDLE") {
+          this.socket.end(timeoutResponse(this.ctx.serverSoftware, "500 Internal Server Error"));
+          this.closed = true;
+          this.failPending(clientGone());
+        } else this.destroy();
+        return;
+      case "graceful":
+        this.destroy();
+    }
+  }
+
+  /** Graceful shutdown: idle connections close now, busy ones after their response. */
+  shutdown(): void {
+    if (this.closed) return;
+    this.conn.closeAfterResponse();
+    if (this.head === null && this.conn.phase === "idle") this.finish();
+  }
+
+  /** Closes the connection once the bytes written so far are flushed. */
+  private finish(): void {
+    this.flush();
+    if (!this.closed) this.socket.end();
+  }
+
+  /** Cuts the connection at once. */
+  destroy(): void {
+    if (!this.socket.destroyed) this.socket.destroy();
+    this.onClose();
+  }
+
+  private onClose(): void {
+    if (this.closed && !this.ctx.sessions.has(this)) return;
+    this.closed = true;
+    this.deadline = 0;
+    this.ctx.sessions.delete(this);
+    this.failPending(clientGone());
+    this.ctx.onSessionClosed();
+  }
+
+  private failPending(error: Error): void {
+    const waiter = this.bodyWaiter;
+    this.bodyWaiter = null;
+    waiter?.reject(error);
+    const drains = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of drains) w.reject(error);
+  }
+
+  [inspect.custom](): string {
+    return `Session ${this.socket.remoteAddress}:${this.socket.remotePort} ${inspect(this.conn)}`;
+  }
+}
+
+function timeoutResponse(server: string | undefined, status = "408 Request Timeout"): Buffer {
+  const body = `${status}\n`;
+  return Buffer.from(
+    `HTTP/1.1 ${status}\r\nDate: ${httpDate()}\r\n${server ? `Server: ${server}\r\n` : ""}Content-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    "latin1",
+  );
+}

@@ -1,0 +1,159 @@
+/**
+ * The `node:cluster` primary of a multi-worker server. Each worker re-runs the program
+ * (the CLI or the user's script) and so calls `serve()` itself; the primary only keeps
+ * `workers` of them alive:
+ *
+ * - a worker that dies after it listened is replaced;
+ * - a worker that dies before it ever listened stops the whole server with its error,
+ *   instead of a respawn loop;
+ * - SIGTERM/SIGINT ask every worker to shut down gracefully (they exit 0), then the
+ *   primary resolves `closed`;
+ * - SIGHUP rolls the workers: a new one is started and listening before an old one is
+ *   asked to stop, one at a time, so no request is refused.
+ *
+ * @module
+ */
+import cluster, { type Worker } from "node:cluster";
+import type { AddressInfo } from "node:net";
+import type { ServerOptions } from "./options.ts";
+import type { RunningServer } from "./server.ts";
+
+/** The message a worker gets when it should stop gracefully. */
+export const SHUTDOWN_MESSAGE = "wsgiref:shutdown";
+
+/** A worker that exited before it listened: the server cannot start. */
+export class WorkerStartError extends Error {
+  override name = "WorkerStartError";
+}
+
+/** Runs the cluster primary; resolves once every worker listens. */
+export async function runPrimary(
+  options: ServerOptions,
+  handleSignals: boolean,
+): Promise<RunningServer> {
+  const live = new Set<Worker>();
+  const retiring = new Set<Worker>();
+  let stopping = false;
+  let address: AddressInfo | string = options.path ?? {
+    address: options.host,
+    family: "",
+    port: options.port,
+  };
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+  let failStart: (error: Error) => void = () => {};
+
+  const fork = (): Promise<Worker> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork({ WSGIREF_WORKER: "1" });
+      let listening = false;
+      worker.once("listening", (where: AddressInfo) => {
+        listening = true;
+        address = options.path ?? {
+          address: where.address ?? options.host,
+          family: "",
+          port: where.port,
+        };
+        live.add(worker);
+        resolve(worker);
+      });
+      worker.once("exit", (code, signal) => {
+        live.delete(worker);
+        const planned = stopping || retiring.delete(worker);
+        if (!listening) {
+          const error = new WorkerStartError(
+            `worker ${worker.process.pid} exited (${signal ?? `code ${code}`}) before it listened; see its error above`,
+          );
+          reject(error);
+          failStart(error);
+          return;
+        }
+        if (!planned) {
+          process.stderr.write(
+            `wsgiref: worker ${worker.process.pid} died (${signal ?? `code ${code}`}); starting a new one\n`,
+          );
+          fork().catch(() => {});
+        }
+        if (stopping && live.size === 0) finish();
+      });
+    });
+
+  const finish = () => {
+    removeSignals();
+    resolveClosed();
+  };
+
+  /** Asks a worker to stop gracefully; kills it if it takes longer than the grace period. */
+  const retire = (worker: Worker): Promise<void> =>
+    new Promise((resolve) => {
+      if (worker.isDead()) return resolve();
+      const kill = setTimeout(() => worker.process.kill("SIGKILL"), options.gracefulTimeout + 5000);
+      worker.once("exit", () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      worker.send(SHUTDOWN_MESSAGE);
+    });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      stopping = true;
+      await Promise.all([...live].map(retire));
+      finish();
+    })();
+    return closing;
+  };
+
+  const roll = async () => {
+    for (const old of [...live]) {
+      if (stopping) return;
+      await fork();
+      retiring.add(old);
+      live.delete(old);
+      await retire(old);
+    }
+  };
+
+  const onStop = () => void close();
+  const onHup = () =>
+    void roll().catch((error: Error) =>
+      process.stderr.write(`wsgiref: rolling restart failed: ${error.message}\n`),
+    );
+  if (handleSignals) {
+    process.on("SIGTERM", onStop);
+    process.on("SIGINT", onStop);
+    process.on("SIGHUP", onHup);
+  }
+  function removeSignals() {
+    process.off("SIGTERM", onStop);
+    process.off("SIGINT", onStop);
+    process.off("SIGHUP", onHup);
+  }
+
+  const started = Array.from({ length: options.workers }, () => fork());
+  const startFailure = new Promise<never>((_resolve, reject) => {
+    failStart = reject;
+  });
+  try {
+    await Promise.race([Promise.all(started), startFailure]);
+  } catch (error) {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
+    removeSignals();
+    throw error;
+  }
+  failStart = (error) => process.stderr.write(`wsgiref: ${error.message}\n`);
+
+  return {
+    get address() {
+      return address;
+    },
+    closed,
+    options,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isInside, requestSegments } from "../../src/middleware/static-path.ts";
+import { encodeNative } from "../../src/util.ts";
+
+describe("requestSegments: clean paths", () => {
+  const cases: [string, string[], boolean][] = [
+    ["", [], false],
+    ["/", [], true],
+    ["/a.txt", ["a.txt"], false],
+    ["/dir/", ["dir"], true],
+    ["/dir/a.txt", ["dir", "a.txt"], false],
+    ["/%2e%2e", ["%2e%2e"], false],
+    ["/a..b", ["a..b"], false],
+    [encodeNative("/café/ü.txt"), ["café", "ü.txt"], false],
+  ];
+  for (const [pathInfo, segments, trailingSlash] of cases) {
+    it(`splits ${JSON.stringify(pathInfo)}`, () => {
+      assert.deepEqual(requestSegments(pathInfo, false), { segments, trailingSlash });
+    });
+  }
+});
+
+describe("requestSegments: refused paths", () => {
+  const refused: string[] = [
+    "a.txt",
+    "/..",
+    "/../x",
+    "/a/../x",
+    "/./x",
+    "/a/.",
+    "//x",
+    "/a//x",
+    "/a\\x",
+    "/\0",
+    "/a\x7f",
+    "/a\tb",
+    "/.env",
+    "/a/.git/config",
+    encodeNative("/\u2025/x"),
+    encodeNative("/\uff0e\uff0e/x"),
+    encodeNative("/a\uff0fb"),
+    encodeNative("/a\uff3cb"),
+    encodeNative("/\uff0eenv"),
+    "/\xc0\xae\xc0\xae",
+    "/\xff",
+  ];
+  for (const pathInfo of refused) {
+    it(`refuses ${JSON.stringify(pathInfo)}`, () => {
+      assert.equal(requestSegments(pathInfo, false), undefined);
+    });
+  }
+
+  it("allows dot files with dotfiles true, but never . or ..", () => {
+    assert.deepEqual(requestSegments("/.env", true), { segments: [".env"], trailingSlash: false });
+    assert.equal(requestSegments("/../x", true), undefined);
+    assert.equal(requestSegments("/./x", true), undefined);
+  });
+});
+
+describe("isInside", () => {
+  const cases: [string, string, boolean][] = [
+    ["/srv/www", "/srv/www", true],
+    ["/srv/www", "/srv/www/a", true],
+    ["/srv/www", "/srv/www2/a", false],
+    ["/srv/www", "/srv", false],
+    ["/", "/etc/passwd", true],
+  ];
+  for (const [root, path, expected] of cases) {
+    it(`${path} is ${expected ? "" : "not "}inside ${root}`, () => {
+      assert.equal(isInside(root, path), expected);
+    });
+  }
+});
