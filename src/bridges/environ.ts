@@ -1,8 +1,8 @@
 /**
  * Building a WSGI environ from a request that another world already parsed (a Fetch
  * `Request`, a `node:http` `IncomingMessage`, a test client's description): the same
- * rules as the production server (PEP 3333 "environ Variables", RFC 3875 §4.1), written
- * once for every gateway of this package.
+ * rules as the production server (PEP 3333 "environ Variables", RFC 3875 §4.1), whose
+ * `environKey`, `unquoteLatin1` and `splitHost` it uses.
  *
  * - `PATH_INFO` and `SCRIPT_NAME` are percent-decoded with each byte becoming one char
  *   (PEP 3333 native strings), as `urllib.parse.unquote(path, "latin-1")` does.
@@ -17,21 +17,12 @@
  */
 
 import type { ErrorSink } from "../handlers/simple.ts";
+import { environKey } from "../http/environ-key.ts";
 import { TextErrorStream } from "../streams.ts";
 import type { ErrorStream } from "../types.ts";
 
-const HEX = /%([0-9A-Fa-f]{2})/g;
-
-/**
- * Percent-decodes a path into a native string: each `%XX` becomes the char with code
- * `XX`; invalid escapes stay as they are.
- *
- * @example unquoteLatin1("/caf%C3%A9") // "/cafÃ©"
- */
-export function unquoteLatin1(path: string): string {
-  if (!path.includes("%")) return path;
-  return path.replace(HEX, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-}
+// The production server's rules, shared rather than written twice.
+export { splitHost, unquoteLatin1 } from "../server/environ.ts";
 
 /**
  * Percent-encodes the chars of a request target that may not appear on the wire: text
@@ -45,12 +36,6 @@ export function encodeTarget(target: string): string {
     }
     return out;
   });
-}
-
-/** The environ key of a header name: `User-Agent` → `HTTP_USER_AGENT`, `Content-Type` → `CONTENT_TYPE`. */
-export function environKey(name: string): string {
-  const upper = name.toUpperCase().replaceAll("-", "_");
-  return upper === "CONTENT_TYPE" || upper === "CONTENT_LENGTH" ? upper : `HTTP_${upper}`;
 }
 
 /** How gateways turn request headers into environ keys. */
@@ -85,17 +70,6 @@ export function splitTarget(target: string): { path: string; query: string } {
   return at === -1
     ? { path: target, query: "" }
     : { path: target.slice(0, at), query: target.slice(at + 1) };
-}
-
-/** Splits a Host value into name and port (`[::1]:8080` → `::1`, `8080`). */
-export function splitHost(host: string): [name: string, port: string | undefined] {
-  if (host.startsWith("[")) {
-    const close = host.indexOf("]");
-    const rest = host.slice(close + 1);
-    return [host.slice(1, close), rest.startsWith(":") ? rest.slice(1) : undefined];
-  }
-  const colon = host.lastIndexOf(":");
-  return colon === -1 ? [host, undefined] : [host.slice(0, colon), host.slice(colon + 1)];
 }
 
 /** A mount prefix without its trailing slashes (`"/app/"` → `"/app"`, `"/"` → `""`). */
