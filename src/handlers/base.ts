@@ -329,7 +329,9 @@ export abstract class BaseHandler {
       }
     }
     this.status = status;
-    this.headers = new this.headersClass(headers);
+    // A copy: the server adds Content-Length and friends, which must not leak into a
+    // header list the application reuses across requests (CPython wraps it in place).
+    this.headers = new this.headersClass(headers.slice());
     const code = Number(status.slice(0, 3));
     this.statusAllowsBody = !statusForbidsBody(code);
     this.bodyAllowed = this.statusAllowsBody && this.environ?.REQUEST_METHOD !== "HEAD";
@@ -391,7 +393,9 @@ export abstract class BaseHandler {
   /** Makes sure the headers went out at the end of the body (with `Content-Length: 0` if none was set). */
   finishContent(): void | Promise<void> {
     if (!this.headersSent) {
-      if (this.statusAllowsBody) this.headers!.setDefault("Content-Length", "0");
+      // An empty body has length 0, except in answer to HEAD, where it says nothing
+      // about the length a GET would get (CPython says 0 there too).
+      if (this.bodyAllowed) this.headers!.setDefault("Content-Length", "0");
       return this.sendHeaders();
     }
   }
