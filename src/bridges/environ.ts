@@ -22,7 +22,8 @@ import { TextErrorStream } from "../streams.ts";
 import type { ErrorStream } from "../types.ts";
 
 // The production server's rules, shared rather than written twice.
-export { splitHost, unquoteLatin1 } from "../server/environ.ts";
+export { splitHost } from "../server/environ.ts";
+export { unquoteLatin1 } from "../util.ts";
 
 /**
  * Percent-encodes the chars of a request target that may not appear on the wire: text
