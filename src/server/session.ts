@@ -67,6 +67,11 @@ export class Session implements Exchange {
     null;
   private drainWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   private timedOut = false;
+  /** The request's answer was a protocol error's (400, 413, ...): close after it. */
+  private rejected = false;
+
+  /** A malformed request body found while the app read it, or null. */
+  requestError: ProtocolError | null = null;
 
   // The Exchange interface, filled per request.
   cgiVars: Record<string, string> = {};
@@ -179,6 +184,7 @@ export class Session implements Exchange {
     this.startedAt = new Date();
     const opts = this.ctx.options;
     this.arm("response", opts.responseTimeout);
+    this.requestError = null;
     this.cgiVars = buildCgiVars(head, this.socket, this.ctx);
     this.input = head.hasBody
       ? new BodyInputStream(() => this.pullBody(), Number.POSITIVE_INFINITY)
@@ -207,7 +213,10 @@ export class Session implements Exchange {
       event = this.conn.nextEvent();
     } catch (error) {
       this.bodyWaiter = null;
-      this.ctx.logRejection(error as ProtocolError, this.socket.remoteAddress ?? "-");
+      if (error instanceof ProtocolError) {
+        this.requestError = error;
+        this.ctx.logRejection(error, this.socket.remoteAddress ?? "-");
+      }
       waiter.reject(error);
       return;
     }
@@ -251,6 +260,15 @@ export class Session implements Exchange {
     if (bytes.length > 0) return this.writeRaw(bytes, false);
   }
 
+  rejectRequest(): void {
+    const error = this.requestError;
+    if (error === null || this.closed) return;
+    const bytes = this.conn.sendErrorResponse(error, { date: httpDate() });
+    if (bytes === null) return;
+    this.rejected = true;
+    this.writeRaw(bytes, true);
+  }
+
   end(): void {
     const bytes = this.conn.sendEnd();
     if (bytes.length > 0) this.writeRaw(bytes, false);
@@ -258,6 +276,7 @@ export class Session implements Exchange {
   }
 
   done(status: string | undefined, bytesSent: number): void {
+    if (this.rejected && this.requestError !== null) status = String(this.requestError.status);
     const head = this.head;
     this.head = null;
     if (head !== null && this.ctx.accessLog !== null) {
@@ -273,6 +292,10 @@ export class Session implements Exchange {
     }
     this.flush();
     if (this.closed) return;
+    if (this.rejected) {
+      this.finish();
+      return;
+    }
     const state = this.conn.responseState;
     if (state === "ERROR" || state === "BODY" || this.timedOut) {
       this.destroy();
