@@ -34,6 +34,12 @@ const FLUSH_AT = 256 * 1024;
 const COALESCE_MAX = 16 * 1024;
 /** Buffered request bytes past which the socket is paused until the app reads. */
 const PAUSE_AT = 256 * 1024;
+/**
+ * Longest time a peer gets to close its side once we closed ours (after an error answer, a
+ * timeout, or the last response) before the socket is cut; at most the header timeout.
+ * Without it, a client that never closes would hold the socket and its descriptor forever.
+ */
+const LINGER_MAX = 5000;
 
 const EMPTY = new Uint8Array(0);
 
@@ -43,7 +49,7 @@ function clientGone(): Error {
 }
 
 /** Where the session is between requests, for the timeout sweep. */
-type TimerKind = "header" | "keepAlive" | "body" | "response" | "graceful";
+type TimerKind = "header" | "keepAlive" | "body" | "response" | "graceful" | "linger";
 
 /** One client connection. */
 export class Session implements Exchange {
@@ -114,7 +120,8 @@ export class Session implements Exchange {
   }
 
   private onData(data: Uint8Array): void {
-    if (this.closed) return;
+    // After a protocol error was answered, nothing more is parsed (or logged again).
+    if (this.closed || this.conn.phase === "error") return;
     try {
       this.conn.receive(data);
     } catch (error) {
@@ -351,6 +358,10 @@ export class Session implements Exchange {
   /** Called by the server's sweep when `deadline` passed. */
   onTimeout(): void {
     this.deadline = 0;
+    if (this.timerKind === "linger") {
+      this.destroy();
+      return;
+    }
     if (this.closed) return;
     switch (this.timerKind) {
       case "header":
@@ -368,6 +379,7 @@ export class Session implements Exchange {
           this.flush();
           this.socket.end(timeoutResponse(this.ctx.serverSoftware));
           this.closed = true;
+          this.linger();
           this.failPending(clientGone());
         } else this.destroy();
         return;
@@ -383,6 +395,7 @@ export class Session implements Exchange {
         if (this.conn.responseState === "IDLE") {
           this.socket.end(timeoutResponse(this.ctx.serverSoftware, "500 Internal Server Error"));
           this.closed = true;
+          this.linger();
           this.failPending(clientGone());
         } else this.destroy();
         return;
@@ -402,6 +415,14 @@ export class Session implements Exchange {
   private finish(): void {
     this.flush();
     if (!this.closed) this.socket.end();
+    this.linger();
+  }
+
+  /** Gives the peer a little time to close its side after we closed ours, then cuts. */
+  private linger(): void {
+    if (this.timerKind !== "linger") {
+      this.arm("linger", Math.min(LINGER_MAX, this.ctx.options.headerTimeout || LINGER_MAX));
+    }
   }
 
   /** Cuts the connection at once. */
