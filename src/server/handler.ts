@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { BaseHandler } from "../handlers/base.ts";
 import type { Headers } from "../headers.ts";
 import { ProtocolError } from "../http/errors.ts";
-import type { ErrorStream, InputStream } from "../types.ts";
+import type { ErrorStream, HeaderTuple, InputStream, WriteCallable } from "../types.ts";
 import { FileHandleReader, FileWrapper } from "../util.ts";
 
 const readAsync = promisify(read);
@@ -78,6 +78,15 @@ export class ExchangeHandler extends BaseHandler {
 
   override getScheme(): string {
     return this.exchange.scheme;
+  }
+
+  /**
+   * Works on a copy of the application's header list. CPython's handler wraps the list
+   * itself and adds `Content-Length` to it; an app that passes one constant list to every
+   * response (common in JavaScript) would then send the first body's length ever after.
+   */
+  override startResponse(status: string, headers: HeaderTuple[], excInfo?: unknown): WriteCallable {
+    return super.startResponse(status, Array.isArray(headers) ? headers.slice() : headers, excInfo);
   }
 
   /** Any array body's length is known up front, so it never needs chunked framing. */

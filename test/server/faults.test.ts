@@ -10,7 +10,7 @@ import { Socket } from "node:net";
 import { describe, it } from "node:test";
 import type { ResponseBody, WSGIApplication } from "../../src/types.ts";
 import { sleep, waitFor, withServer } from "../helpers/servers.ts";
-import { exchange } from "../helpers/wire.ts";
+import { exchange, open, splitResponses } from "../helpers/wire.ts";
 
 /** Fresh response headers (the production server must not need this: see the shared-list test). */
 const plain = (): [string, string][] => [["Content-Type", "text/plain"]];
@@ -189,4 +189,24 @@ describe("faults: clients that go away", () => {
       assert.equal(await released(port, socket), true, "the server released the socket");
       socket.destroy();
     }));
+});
+
+describe("faults: applications that fail", () => {
+  it("an app that passes the same header list to every response gets a right Content-Length each time", async () => {
+    const HEADERS: [string, string][] = [["Content-Type", "text/plain"]];
+    const shared: WSGIApplication = (environ, startResponse) => {
+      startResponse("200 OK", HEADERS);
+      return [Buffer.from(environ.PATH_INFO === "/long" ? "a longer body" : "short")];
+    };
+    await withServer(shared, {}, async ({ port }) => {
+      const conn = await open(port);
+      conn.send("GET /long HTTP/1.1\r\nHost: t\r\n\r\nGET /short HTTP/1.1\r\nHost: t\r\n\r\n");
+      const [long, short] = splitResponses(await conn.responses(2));
+      assert.equal(long?.headers["content-length"], "13");
+      assert.equal(short?.headers["content-length"], "5");
+      assert.equal(short?.body, "short");
+      assert.deepEqual(HEADERS, [["Content-Type", "text/plain"]], "the app's list is left alone");
+      conn.close();
+    });
+  });
 });
