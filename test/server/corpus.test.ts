@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { WSGIApplication } from "../../src/types.ts";
 import { withServer } from "../helpers/servers.ts";
-import { exchange } from "../helpers/wire.ts";
+import { open } from "../helpers/wire.ts";
 import { CORPUS, CORPUS_LIMITS } from "../http/corpus.ts";
 
 /** Reads the whole body, then answers 200 with its length. */
@@ -25,7 +25,11 @@ describe("server: the hostile corpus over real sockets", () => {
   for (const c of CORPUS) {
     it(`${c.name}: ${c.status} ${c.code}, Connection: close, logged with the peer`, () =>
       withServer(app, options, async ({ port, logged }) => {
-        const reply = await exchange(port, c.raw, { endWrite: c.halfClose === true });
+        const conn = await open(port);
+        conn.send(c.raw);
+        if (c.halfClose) conn.socket.end();
+        const reply = await conn.until(() => false, 3000);
+        assert.equal(conn.closed, true, `${c.name}: the server closes the connection`);
         assert.match(
           reply,
           new RegExp(`^HTTP/1\\.1 ${c.status} `),
