@@ -1,7 +1,7 @@
 /**
  * `npm run fuzz`: the fuzz properties with many more runs than `npm test` gives them.
  *
- *   FUZZ_RUNS=20000 npm run fuzz     # runs per property (default 20000)
+ *   FUZZ_RUNS=50000 npm run fuzz     # runs per property (default 50000, about 2 min)
  *   FUZZ_SEED=123456 npm run fuzz    # replay the seed a failure printed
  *
  * Runs the core's properties (test/http/property.test.ts) and the server socket and
@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const FILES = ["test/http/property.test.ts", "test/server/fuzz.test.ts"];
-const runs = process.env.FUZZ_RUNS ?? "20000";
+const runs = process.env.FUZZ_RUNS ?? "50000";
 
 const started = Date.now();
 const result = spawnSync(
