@@ -85,6 +85,12 @@ const app: WSGIApplication = async (environ, startResponse) => {
     case "/string-chunk":
       startResponse("200 OK", plain());
       return ["a string chunk"] as unknown as ResponseBody;
+    case "/too-long":
+      startResponse("200 OK", [...plain(), ["Content-Length", "5"]]);
+      return (function* () {
+        yield Buffer.from("12345");
+        yield Buffer.from("678");
+      })();
     case "/forever":
       await new Promise(() => {});
       return [];
@@ -322,6 +328,13 @@ describe("faults: applications that fail", () => {
       assert.match(log, message);
     });
   }
+
+  it("an app that sends more than its Content-Length: the response is cut at the length, the error to the log", async () => {
+    const { reply, log } = await failing("/too-long", /LocalProtocolError/);
+    assert.match(reply, /^HTTP\/1\.1 200 OK\r\n[\s\S]*Content-Length: 5\r\n[\s\S]*\r\n\r\n12345$/);
+    assert.match(log, /LocalProtocolError: response body longer than its Content-Length of 5/);
+    assert.match(log, /\n\s+at /);
+  });
 
   it("an app that never answers within responseTimeout: 500 to the client, the request to the log", async () => {
     const { reply, log } = await failing("/forever", /ERR_RESPONSE_TIMEOUT/, {
