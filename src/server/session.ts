@@ -38,6 +38,8 @@ const PAUSE_AT = 256 * 1024;
  * Longest time a peer gets to close its side once we closed ours (after an error answer, a
  * timeout, or the last response) before the socket is cut; at most the header timeout.
  * Without it, a client that never closes would hold the socket and its descriptor forever.
+ * The period starts once the whole response was handed to the kernel, which delivers what
+ * it still holds after the socket is closed.
  */
 const LINGER_MAX = 5000;
 
@@ -418,11 +420,20 @@ export class Session implements Exchange {
     this.linger();
   }
 
-  /** Gives the peer a little time to close its side after we closed ours, then cuts. */
+  /**
+   * Once the response has left for the kernel, gives the peer a little time to close its
+   * side after we closed ours, then cuts. Until then, no timer runs: a response still
+   * being written is governed by `responseTimeout` and graceful shutdown, as before the
+   * close. Reading goes on meanwhile: unread input would turn the final close into a
+   * reset, which can destroy response bytes still in flight.
+   */
   private linger(): void {
-    if (this.timerKind !== "linger") {
-      this.arm("linger", Math.min(LINGER_MAX, this.ctx.options.headerTimeout || LINGER_MAX));
-    }
+    if (this.timerKind === "linger") return;
+    this.arm("linger", 0);
+    if (this.socket.isPaused()) this.socket.resume();
+    const ms = Math.min(LINGER_MAX, this.ctx.options.headerTimeout || LINGER_MAX);
+    if (this.socket.writableFinished) this.arm("linger", ms);
+    else this.socket.once("finish", () => this.arm("linger", ms));
   }
 
   /** Cuts the connection at once. */

@@ -91,6 +91,13 @@ const app: WSGIApplication = async (environ, startResponse) => {
         yield Buffer.from("12345");
         yield Buffer.from("678");
       })();
+    case "/big": {
+      const size = 4 * 1024 * 1024;
+      startResponse("200 OK", [...plain(), ["Content-Length", String(size)]]);
+      return (function* () {
+        for (let sent = 0; sent < size; sent += 64 * 1024) yield Buffer.alloc(64 * 1024, 98);
+      })();
+    }
     case "/forever":
       await new Promise(() => {});
       return [];
@@ -239,6 +246,23 @@ describe("faults: clients that go away", () => {
       await waitFor(() => received.includes("408"), 2000);
       assert.match(received, /^HTTP\/1\.1 408 Request Timeout\r\n/);
       assert.equal(await released(port, socket), true, "the server released the socket");
+      socket.destroy();
+    }));
+
+  it("a slow client gets all of a Connection: close response, however long after the app finished", () =>
+    withServer(app, { headerTimeout: 200 }, async ({ port }) => {
+      const socket = await halfOpenClient(port);
+      let received = 0;
+      socket.on("data", (d: Buffer) => {
+        received += d.length;
+        socket.pause();
+        setTimeout(() => socket.resume(), 10);
+      });
+      const closed = new Promise((resolve) => socket.once("end", resolve));
+      socket.write(GET("/big"));
+      await closed;
+      const head = "HTTP/1.1 200 OK\r\n".length;
+      assert.ok(received > 4 * 1024 * 1024 + head, `received ${received} bytes`);
       socket.destroy();
     }));
 
