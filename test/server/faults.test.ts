@@ -7,13 +7,16 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { connect, Socket } from "node:net";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { serve } from "../../src/server.ts";
 import type { ResponseBody, WSGIApplication } from "../../src/types.ts";
 import {
   type ChildServer,
   fdCount,
   sleep,
   startChild,
+  tempDir,
   waitFor,
   withServer,
 } from "../helpers/servers.ts";
@@ -376,6 +379,32 @@ describe("faults: applications that fail", () => {
     assert.match(reply, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n7\r\nstarted\r\n$/);
     assert.match(log, /ERR_RESPONSE_TIMEOUT: GET \/stall/);
     assert.ok(await waitFor(() => closes["/stall"] === before + 1), "close() ran");
+  });
+});
+
+describe("faults: the server's own resources", () => {
+  it("a closed server has flushed and released its log files", async () => {
+    const dir = tempDir("logs");
+    try {
+      const before = fdCount();
+      for (let i = 0; i < 5; i++) {
+        const errorLog = join(dir.path, `error-${i}.log`);
+        const accessLog = join(dir.path, `access-${i}.log`);
+        const server = await serve(app, { host: "127.0.0.1", port: 0, errorLog, accessLog });
+        const port = (server.address as { port: number }).port;
+        await exchange(port, "BAD\r\n\r\n");
+        await stillServes(port);
+        await server.close();
+        assert.match(readFileSync(errorLog, "latin1"), /ERR_INVALID_REQUEST_LINE/);
+        assert.match(readFileSync(accessLog, "latin1"), /"GET \/normal HTTP\/1\.1" 200 13/);
+      }
+      assert.ok(
+        await waitFor(() => fdCount() <= before),
+        `descriptors: ${before} then ${fdCount()}`,
+      );
+    } finally {
+      dir.remove();
+    }
   });
 });
 
