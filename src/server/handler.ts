@@ -10,6 +10,7 @@ import { fstat, read } from "node:fs";
 import { promisify } from "node:util";
 import { BaseHandler } from "../handlers/base.ts";
 import type { Headers } from "../headers.ts";
+import { ProtocolError } from "../http/errors.ts";
 import type { ErrorStream, InputStream, WSGIEnvironment } from "../types.ts";
 import { FileHandleReader, FileWrapper } from "../util.ts";
 
@@ -40,6 +41,13 @@ export interface Exchange {
   end(): void | Promise<void>;
   /** Called once when the exchange is over, with the status and body bytes sent. */
   done(status: string | undefined, bytesSent: number): void;
+  /**
+   * The error found in the request body while the app read it (already logged as a
+   * rejection), or null. The connection can no longer carry the app's response.
+   */
+  readonly requestError: ProtocolError | null;
+  /** Answers `requestError` with its own status (400, 413, ...) and `Connection: close`. */
+  rejectRequest(): void;
 }
 
 /** How much of a file one read takes when a file wrapper body is streamed. */
@@ -150,6 +158,19 @@ export class ExchangeHandler extends BaseHandler {
     }
     await this.finishContent();
     return true;
+  }
+
+  /**
+   * A malformed request body (found while the app read `wsgi.input`) is the client's
+   * fault: it gets the protocol error's own answer (400, 413, 431...), as a malformed head
+   * does, rather than a 500 page the connection could no longer carry. Whatever the app
+   * made of the failed read, only its own errors are logged with their stack.
+   */
+  override async handleError(error: unknown): Promise<void> {
+    const rejected = this.exchange.requestError;
+    if (rejected === null) return super.handleError(error);
+    if (error !== rejected && !(error instanceof ProtocolError)) this.logException(error);
+    if (!this.headersSent) this.exchange.rejectRequest();
   }
 
   override close(): void | Promise<void> {

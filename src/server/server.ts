@@ -139,6 +139,7 @@ async function listen(
       await stopped;
       clearInterval(sweep);
       removeSignals();
+      await ctx.closeLogs();
       resolveClosed();
     })();
     return closing;

@@ -34,6 +34,14 @@ const FLUSH_AT = 256 * 1024;
 const COALESCE_MAX = 16 * 1024;
 /** Buffered request bytes past which the socket is paused until the app reads. */
 const PAUSE_AT = 256 * 1024;
+/**
+ * Longest time a peer gets to close its side once we closed ours (after an error answer, a
+ * timeout, or the last response) before the socket is cut; at most the header timeout.
+ * Without it, a client that never closes would hold the socket and its descriptor forever.
+ * The period starts once the whole response was handed to the kernel, which delivers what
+ * it still holds after the socket is closed.
+ */
+const LINGER_MAX = 5000;
 
 const EMPTY = new Uint8Array(0);
 /** The `wsgi.input` of every request without a body: always at its end, so one can be shared. */
@@ -45,7 +53,7 @@ function clientGone(): Error {
 }
 
 /** Where the session is between requests, for the timeout sweep. */
-type TimerKind = "header" | "keepAlive" | "body" | "response" | "graceful";
+type TimerKind = "header" | "keepAlive" | "body" | "response" | "graceful" | "linger";
 
 /** One client connection. */
 export class Session implements Exchange {
@@ -69,6 +77,11 @@ export class Session implements Exchange {
     null;
   private drainWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   private timedOut = false;
+  /** The request's answer was a protocol error's (400, 413, ...): close after it. */
+  private rejected = false;
+
+  /** A malformed request body found while the app read it, or null. */
+  requestError: ProtocolError | null = null;
 
   // The Exchange interface, filled per request.
   cgiVars: Record<string, string> = {};
@@ -111,7 +124,8 @@ export class Session implements Exchange {
   }
 
   private onData(data: Uint8Array): void {
-    if (this.closed) return;
+    // After a protocol error was answered, nothing more is parsed (or logged again).
+    if (this.closed || this.conn.phase === "error") return;
     try {
       this.conn.receive(data);
     } catch (error) {
@@ -181,6 +195,7 @@ export class Session implements Exchange {
     if (this.ctx.accessLog !== null) this.startedAt = new Date();
     const opts = this.ctx.options;
     this.arm("response", opts.responseTimeout);
+    this.requestError = null;
     this.cgiVars = buildCgiVars(head, this.socket, this.ctx);
     this.input = head.hasBody
       ? new BodyInputStream(() => this.pullBody(), Number.POSITIVE_INFINITY)
@@ -209,7 +224,10 @@ export class Session implements Exchange {
       event = this.conn.nextEvent();
     } catch (error) {
       this.bodyWaiter = null;
-      this.ctx.logRejection(error as ProtocolError, this.socket.remoteAddress ?? "-");
+      if (error instanceof ProtocolError) {
+        this.requestError = error;
+        this.ctx.logRejection(error, this.socket.remoteAddress ?? "-");
+      }
       waiter.reject(error);
       return;
     }
@@ -253,6 +271,15 @@ export class Session implements Exchange {
     if (bytes.length > 0) return this.writeRaw(bytes, more);
   }
 
+  rejectRequest(): void {
+    const error = this.requestError;
+    if (error === null || this.closed) return;
+    const bytes = this.conn.sendErrorResponse(error, { date: httpDate() });
+    if (bytes === null) return;
+    this.rejected = true;
+    this.writeRaw(bytes, true);
+  }
+
   end(): void {
     const bytes = this.conn.sendEnd();
     if (bytes.length > 0) this.writeRaw(bytes, true);
@@ -260,6 +287,7 @@ export class Session implements Exchange {
   }
 
   done(status: string | undefined, bytesSent: number): void {
+    if (this.rejected && this.requestError !== null) status = String(this.requestError.status);
     const head = this.head;
     this.head = null;
     if (head !== null && this.ctx.accessLog !== null) {
@@ -275,6 +303,10 @@ export class Session implements Exchange {
     }
     this.flush();
     if (this.closed) return;
+    if (this.rejected) {
+      this.finish();
+      return;
+    }
     const state = this.conn.responseState;
     if (state === "ERROR" || state === "BODY" || this.timedOut) {
       this.destroy();
@@ -330,6 +362,10 @@ export class Session implements Exchange {
   /** Called by the server's sweep when `deadline` passed. */
   onTimeout(): void {
     this.deadline = 0;
+    if (this.timerKind === "linger") {
+      this.destroy();
+      return;
+    }
     if (this.closed) return;
     switch (this.timerKind) {
       case "header":
@@ -347,6 +383,7 @@ export class Session implements Exchange {
           this.flush();
           this.socket.end(timeoutResponse(this.ctx.serverSoftware));
           this.closed = true;
+          this.linger();
           this.failPending(clientGone());
         } else this.destroy();
         return;
@@ -362,6 +399,7 @@ export class Session implements Exchange {
         if (this.conn.responseState === "IDLE") {
           this.socket.end(timeoutResponse(this.ctx.serverSoftware, "500 Internal Server Error"));
           this.closed = true;
+          this.linger();
           this.failPending(clientGone());
         } else this.destroy();
         return;
@@ -381,6 +419,23 @@ export class Session implements Exchange {
   private finish(): void {
     this.flush();
     if (!this.closed) this.socket.end();
+    this.linger();
+  }
+
+  /**
+   * Once the response has left for the kernel, gives the peer a little time to close its
+   * side after we closed ours, then cuts. Until then, no timer runs: a response still
+   * being written is governed by `responseTimeout` and graceful shutdown, as before the
+   * close. Reading goes on meanwhile: unread input would turn the final close into a
+   * reset, which can destroy response bytes still in flight.
+   */
+  private linger(): void {
+    if (this.timerKind === "linger") return;
+    this.arm("linger", 0);
+    if (this.socket.isPaused()) this.socket.resume();
+    const ms = Math.min(LINGER_MAX, this.ctx.options.headerTimeout || LINGER_MAX);
+    if (this.socket.writableFinished) this.arm("linger", ms);
+    else this.socket.once("finish", () => this.arm("linger", ms));
   }
 
   /** Cuts the connection at once. */
