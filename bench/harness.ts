@@ -3,7 +3,7 @@
  * the load generators (wrk for request rates, curl for transfers), and RSS sampling.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createWriteStream, readFileSync } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { cpus } from "node:os";
@@ -259,6 +259,56 @@ export function rss(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times. */
+const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
+
+/** [ppid, utime + stime in ticks] of one process, or undefined once it is gone. */
+function stat(pid: string): [number, number] | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return [Number(fields[1]), Number(fields[11]) + Number(fields[12])];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds one process used: the sum over its threads of /proc/.../schedstat (in
+ * nanoseconds), or, without schedstat, utime + stime (in 10 ms ticks: too coarse for runs
+ * shorter than a second).
+ */
+function processSeconds(pid: string): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    if (ns > 0) return ns / 1e9;
+  } catch {
+    // gone, or no schedstat
+  }
+  return (stat(pid)?.[1] ?? 0) / CLK_TCK;
+}
+
+/**
+ * CPU seconds (user + system) used so far by `pid` and its direct children (gunicorn's
+ * workers are children of its master).
+ */
+export function cpuSeconds(pid: number): number {
+  let seconds = processSeconds(String(pid));
+  for (const entry of readdirSync("/proc")) {
+    if (entry.charCodeAt(0) > 57 || entry === String(pid)) continue;
+    if (stat(entry)?.[0] === pid) seconds += processSeconds(entry);
+  }
+  return seconds;
 }
 
 /** Samples the RSS of `pid` every `ms`; `stop()` returns the peak in bytes. */

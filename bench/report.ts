@@ -23,6 +23,19 @@ export interface HelloRun {
   p99: number;
   errors: number;
   requests: number;
+  /** How long wrk ran. */
+  seconds: number;
+  /** CPU seconds the server used meanwhile (user + system, with its child processes). */
+  cpuSeconds: number;
+}
+
+/** One timed transfer. */
+export interface TransferRun {
+  /** Megabytes (10^6 bytes) per second. */
+  mbps: number;
+  seconds: number;
+  /** CPU seconds the server used meanwhile. */
+  cpuSeconds: number;
 }
 
 /** Memory of one server (bytes). */
@@ -52,6 +65,7 @@ export interface Results {
     warmup: number;
     duration: number;
     reps: number;
+    transferReps: number;
     transfer: number;
     memory: number;
     idle: number;
@@ -73,10 +87,8 @@ export interface Results {
   };
   servers: ServerInfo[];
   hello: Record<string, { c50: HelloRun[]; c1: HelloRun[] }>;
-  /** MB/s of each repetition. */
-  download: Record<string, number[]>;
-  /** MB/s of each repetition. */
-  upload: Record<string, number[]>;
+  download: Record<string, TransferRun[]>;
+  upload: Record<string, TransferRun[]>;
   memory: Record<string, MemoryResult>;
   failures: string[];
 }
@@ -112,27 +124,70 @@ const mib = (bytes: number | undefined) =>
 const size = (bytes: number) =>
   bytes >= 1024 * MiB ? `${bytes / (1024 * MiB)} GiB` : `${bytes / MiB} MiB`;
 
-/** The medians the tables and the chart use. */
+/** The medians the tables and the chart use, by server id. */
 interface Summary {
-  rps: Record<string, number>;
+  /** req/s or MB/s. */
+  rate: Record<string, number>;
   p50: Record<string, number>;
   p99: Record<string, number>;
   spread: Record<string, number>;
   errors: Record<string, number>;
+  /** Share of one core the server used. */
+  cpu: Record<string, number>;
+  /** Requests (or MB) per server CPU-second. */
+  perCpu: Record<string, number>;
 }
 
+const emptySummary = (): Summary => ({
+  rate: {},
+  p50: {},
+  p99: {},
+  spread: {},
+  errors: {},
+  cpu: {},
+  perCpu: {},
+});
+
 function summarize(results: Results, key: "c50" | "c1"): Summary {
-  const s: Summary = { rps: {}, p50: {}, p99: {}, spread: {}, errors: {} };
+  const s = emptySummary();
   for (const [id, runs] of Object.entries(results.hello)) {
     const r = runs[key];
     if (r.length === 0) continue;
-    s.rps[id] = median(r.map((x) => x.rps));
+    s.rate[id] = median(r.map((x) => x.rps));
     s.p50[id] = median(r.map((x) => x.p50));
     s.p99[id] = median(r.map((x) => x.p99));
     s.spread[id] = spread(r.map((x) => x.rps));
     s.errors[id] = r.reduce((sum, x) => sum + x.errors, 0);
+    s.cpu[id] = median(r.map((x) => x.cpuSeconds / x.seconds));
+    s.perCpu[id] = median(
+      r.map((x) => (x.cpuSeconds > 0 ? x.requests / x.cpuSeconds : Number.NaN)),
+    );
   }
   return s;
+}
+
+function summarizeTransfers(results: Results, kind: "download" | "upload"): Summary {
+  const s = emptySummary();
+  for (const [id, runs] of Object.entries(results[kind])) {
+    if (runs.length === 0) continue;
+    s.rate[id] = median(runs.map((x) => x.mbps));
+    s.spread[id] = spread(runs.map((x) => x.mbps));
+    // Over all the runs together: one transfer is too short to time CPU use well.
+    const cpu = runs.reduce((sum, x) => sum + x.cpuSeconds, 0);
+    const seconds = runs.reduce((sum, x) => sum + x.seconds, 0);
+    const megabytes = runs.reduce((sum, x) => sum + x.mbps * x.seconds, 0);
+    s.cpu[id] = cpu / seconds;
+    s.perCpu[id] = cpu > 0 ? megabytes / cpu : Number.NaN;
+  }
+  return s;
+}
+
+/** All the summaries of a run. */
+interface Summaries {
+  c50: Summary;
+  c1: Summary;
+  download: Summary;
+  upload: Summary;
 }
 
 interface Check {
@@ -144,58 +199,69 @@ interface Check {
   pass: boolean | undefined;
 }
 
-function checks(results: Results, c50: Summary, c1: Summary): Check[] {
+const get = (r: Record<string, number>, id: string) => r[id] ?? Number.NaN;
+
+function checks(results: Results, all: Summaries): Check[] {
   const out: Check[] = [];
   const ok = (v: number, good: (v: number) => boolean) =>
     Number.isFinite(v) ? good(v) : undefined;
   // The targets are for load (50 connections); with one connection every server waits on
   // the round trip through the load generator, so those rows are for information.
   for (const [key, s, load] of [
-    ["50 connections", c50, true],
-    ["1 connection", c1, false],
+    ["50 connections", all.c50, true],
+    ["1 connection", all.c1, false],
   ] as const) {
     const info = "info (1 connection: round-trip bound)";
-    const rps = (s.rps.ours ?? Number.NaN) / (s.rps[BASE] ?? Number.NaN);
+    const rps = get(s.rate, "ours") / get(s.rate, BASE);
     out.push({
       name: `hello world, ${key}: req/s vs node:http`,
-      ours: num(s.rps.ours ?? Number.NaN),
-      anchor: num(s.rps[BASE] ?? Number.NaN),
+      ours: num(get(s.rate, "ours")),
+      anchor: num(get(s.rate, BASE)),
       ratio: ratio(rps),
       target: load ? "≥ 1.3×" : info,
       pass: load ? ok(rps, (v) => v >= 1.3) : undefined,
     });
-    const p99 = (s.p99.ours ?? Number.NaN) / (s.p99[BASE] ?? Number.NaN);
+    const p99 = get(s.p99, "ours") / get(s.p99, BASE);
     out.push({
       name: `hello world, ${key}: p99 latency vs node:http`,
-      ours: `${ms(s.p99.ours ?? Number.NaN)} ms`,
-      anchor: `${ms(s.p99[BASE] ?? Number.NaN)} ms`,
+      ours: `${ms(get(s.p99, "ours"))} ms`,
+      anchor: `${ms(get(s.p99, BASE))} ms`,
       ratio: ratio(p99),
       target: load ? "≤ 1.0× (no worse)" : info,
       pass: load ? ok(p99, (v) => v <= 1) : undefined,
     });
-    const py = (s.rps.ours ?? Number.NaN) / (s.rps.cpython ?? Number.NaN);
+    const py = get(s.rate, "ours") / get(s.rate, "cpython");
     out.push({
       name: `hello world, ${key}: req/s vs CPython simple_server`,
-      ours: num(s.rps.ours ?? Number.NaN),
-      anchor: num(s.rps.cpython ?? Number.NaN),
+      ours: num(get(s.rate, "ours")),
+      anchor: num(get(s.rate, "cpython")),
       ratio: ratio(py),
       target: load ? "≥ 10×" : info,
       pass: load ? ok(py, (v) => v >= 10) : undefined,
     });
   }
+  const eff = get(all.c50.perCpu, "ours") / get(all.c50.perCpu, BASE);
+  out.push({
+    name: "hello world, 50 connections: requests per server CPU-second vs node:http",
+    ours: num(get(all.c50.perCpu, "ours")),
+    anchor: num(get(all.c50.perCpu, BASE)),
+    ratio: ratio(eff),
+    target: "info (what req/s would show if the server, not the client, were the limit)",
+    pass: undefined,
+  });
   for (const [kind, target, min] of [
     ["download", "≥ 2×", 2],
     ["upload", "≥ 1×", 1],
   ] as const) {
-    const ours = median(results[kind].ours ?? []);
-    const base = median(results[kind][BASE] ?? []);
+    const s = all[kind];
+    const r = get(s.rate, "ours") / get(s.rate, BASE);
     out.push({
       name: `${size(results.config.transfer)} ${kind}: MB/s vs node:http`,
-      ours: num(ours),
-      anchor: num(base),
-      ratio: ratio(ours / base),
+      ours: num(get(s.rate, "ours")),
+      anchor: num(get(s.rate, BASE)),
+      ratio: ratio(r),
       target,
-      pass: ok(ours / base, (v) => v >= min),
+      pass: ok(r, (v) => v >= min),
     });
   }
   const ours = results.memory.ours;
@@ -225,72 +291,57 @@ function checks(results: Results, c50: Summary, c1: Summary): Check[] {
   return out;
 }
 
-function helloTable(results: Results, c50: Summary, c1: Summary): string {
+const withSpread = (value: number, sp: number, digits = 0) =>
+  `${num(value, digits)}${Number.isFinite(sp) ? ` ±${sp.toFixed(0)}%` : ""}`;
+const percent = (share: number) => (Number.isFinite(share) ? `${(share * 100).toFixed(0)}%` : "—");
+
+function helloTable(results: Results, s: Summary): string {
   const rows = [
-    "| server | 50 conns: req/s | × node:http | p50 ms | p99 ms | 1 conn: req/s | × node:http | p50 ms | p99 ms |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    "| server | req/s | × node:http | p50 ms | p99 ms | server CPU | req per CPU-second | × node:http |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|",
   ];
-  const cell = (s: Summary, id: string) => {
-    const rps = s.rps[id] ?? Number.NaN;
-    const sp = s.spread[id] ?? Number.NaN;
-    return [
-      `${num(rps)}${Number.isFinite(sp) ? ` ±${sp.toFixed(0)}%` : ""}`,
-      ratio(rps / (s.rps[BASE] ?? Number.NaN)),
-      ms(s.p50[id] ?? Number.NaN),
-      ms(s.p99[id] ?? Number.NaN),
-    ];
-  };
   for (const server of results.servers) {
     if (server.missing) {
-      rows.push(`| ${server.label} | skipped: ${server.missing} ||||||||`);
+      rows.push(`| ${server.label} | skipped: ${server.missing} |||||||`);
       continue;
     }
-    if (!results.hello[server.id]) continue;
+    if (!Number.isFinite(get(s.rate, server.id))) continue;
+    const id = server.id;
     rows.push(
-      `| ${server.label} | ${[...cell(c50, server.id), ...cell(c1, server.id)].join(" | ")} |`,
+      `| ${server.label} | ${withSpread(get(s.rate, id), get(s.spread, id))} | ${ratio(get(s.rate, id) / get(s.rate, BASE))} | ${ms(get(s.p50, id))} | ${ms(get(s.p99, id))} | ${percent(get(s.cpu, id))} | ${num(get(s.perCpu, id))} | ${ratio(get(s.perCpu, id) / get(s.perCpu, BASE))} |`,
     );
   }
   const errors = results.servers
-    .flatMap((s) =>
-      [
-        ["50 conns", c50.errors[s.id] ?? 0],
-        ["1 conn", c1.errors[s.id] ?? 0],
-      ]
-        .filter(([, n]) => (n as number) > 0)
-        .map(([k, n]) => `${s.label} (${k}): ${num(n as number)}`),
-    )
+    .filter((server) => (s.errors[server.id] ?? 0) > 0)
+    .map((server) => `${server.label}: ${num(s.errors[server.id] ?? 0)}`)
     .join("; ");
   if (errors) {
     rows.push(
       "",
-      `wrk counted socket errors or non-2xx answers, summed over the runs: ${errors}. Only completed requests count in req/s.`,
+      `wrk counted socket errors or non-2xx answers (summed over the runs): ${errors}. Only completed requests count in req/s.`,
     );
   }
   return rows.join("\n");
 }
 
-function transferTable(results: Results): string {
+function transferTable(results: Results, all: Summaries): string {
   const rows = [
-    "| server | download MB/s | × node:http | upload MB/s | × node:http |",
-    "|---|--:|--:|--:|--:|",
+    "| server | download MB/s | × node:http | server CPU | upload MB/s | × node:http | server CPU |",
+    "|---|--:|--:|--:|--:|--:|--:|",
   ];
-  const base = {
-    download: median(results.download[BASE] ?? []),
-    upload: median(results.upload[BASE] ?? []),
-  };
   for (const server of results.servers) {
     if (server.missing) continue;
+    const id = server.id;
     const cells: string[] = [];
     for (const kind of ["download", "upload"] as const) {
-      const runs = results[kind][server.id] ?? [];
-      const m = median(runs);
-      const sp = spread(runs);
+      const s = all[kind];
       cells.push(
-        `${num(m)}${Number.isFinite(sp) ? ` ±${sp.toFixed(0)}%` : ""}`,
-        ratio(m / base[kind]),
+        withSpread(get(s.rate, id), get(s.spread, id)),
+        ratio(get(s.rate, id) / get(s.rate, BASE)),
+        percent(get(s.cpu, id)),
       );
     }
-    if (cells[0] === "—" && cells[2] === "—") continue;
+    if (cells[0] === "—" && cells[3] === "—") continue;
     rows.push(`| ${server.label} | ${cells.join(" | ")} |`);
   }
   return rows.join("\n");
@@ -321,8 +372,12 @@ function memoryTable(results: Results): string {
 
 /** RESULTS.md and results.svg for a run. */
 export function render(results: Results): { markdown: string; svg: string } {
-  const c50 = summarize(results, "c50");
-  const c1 = summarize(results, "c1");
+  const all: Summaries = {
+    c50: summarize(results, "c50"),
+    c1: summarize(results, "c1"),
+    download: summarizeTransfers(results, "download"),
+    upload: summarizeTransfers(results, "upload"),
+  };
   const m = results.machine;
   const cfg = results.config;
   const lines: string[] = ["# Benchmark results", ""];
@@ -344,14 +399,15 @@ export function render(results: Results): { markdown: string; svg: string } {
     `- Software: Node ${m.node}; ${m.python}; ${m.gunicorn}; ${m.wrk}; ${m.curl}.`,
     `- Pinning: ${m.pinning}. Each server is a child process on 127.0.0.1.`,
     `- Load average (1 min): ${m.loadBefore.toFixed(2)} before, ${m.loadAfter.toFixed(2)} after. Anything else running makes the absolute numbers noisier; the ratios less so, since the servers take turns and share the noise.`,
-    `- Hello world: \`wrk -t1 -cN -d${cfg.duration}s --latency\`, ${cfg.reps} run(s) per server, round-robin, medians${cfg.warmup ? ` (after a ${cfg.warmup} s warm-up)` : ""}; ±x% is half the range of the runs. Transfers: one \`curl\` client, ${size(cfg.transfer)}, ${cfg.reps} run(s) after one warm-up, medians; MB is 10^6 bytes.`,
+    `- Hello world: \`wrk -t1 -cN -d${cfg.duration}s --latency\`, ${cfg.reps} run(s) per server, round-robin, medians${cfg.warmup ? ` (after a ${cfg.warmup} s warm-up)` : ""}; ±x% is half the range of the runs. Transfers: one \`curl\` client, ${size(cfg.transfer)}, ${cfg.transferReps} run(s) after one warm-up, medians; MB is 10^6 bytes.`,
+    "- Server CPU is the share of one core the server process (with its children) used during the run, from /proc/<pid>/stat. Below about 95%, the load generator, not the server, set the pace: compare the per-CPU-second column then.",
     "",
     "## Targets",
     "",
     "| check | ours | anchor | ratio | target | |",
     "|---|--:|--:|--:|---|---|",
   );
-  for (const c of checks(results, c50, c1)) {
+  for (const c of checks(results, all)) {
     const mark = c.pass === undefined ? "—" : c.pass ? "PASS" : "**MISS**";
     lines.push(`| ${c.name} | ${c.ours} | ${c.anchor} | ${c.ratio} | ${c.target} | ${mark} |`);
   }
@@ -359,15 +415,19 @@ export function render(results: Results): { markdown: string; svg: string } {
     "",
     "![ratios against node:http](results.svg)",
     "",
-    `## Hello world (keep-alive; CPython's simple server and gunicorn sync close every connection)`,
+    "## Hello world, 50 connections (keep-alive; CPython's simple server and gunicorn sync close every connection)",
     "",
-    helloTable(results, c50, c1),
+    helloTable(results, all.c50),
+    "",
+    "## Hello world, 1 connection",
+    "",
+    helloTable(results, all.c1),
     "",
     `## Transfers: ${size(cfg.transfer)} download (64 KiB chunks) and upload (read in 64 KiB chunks, discarded)`,
     "",
-    transferTable(results),
+    transferTable(results, all),
     "",
-    "## Memory: the server's VmRSS, sampled every 100 ms (fresh process for each row's runs)",
+    "## Memory: the server's VmRSS, sampled every 100 ms (a fresh process for each column)",
     "",
     memoryTable(results),
     "",
@@ -376,7 +436,7 @@ export function render(results: Results): { markdown: string; svg: string } {
     lines.push("## Failures", "", ...results.failures.map((f) => `- ${f}`), "");
   }
   lines.push("How to run this and how to read it: [README.md](README.md).", "");
-  return { markdown: lines.join("\n"), svg: chart(results, c50, c1) };
+  return { markdown: lines.join("\n"), svg: chart(results, all) };
 }
 
 const COLORS: Record<string, string> = {
@@ -392,7 +452,7 @@ const escapeXml = (s: string) =>
   s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 
 /** Grouped bars of ratios against node:http on a log scale; bars grow from 1×. */
-function chart(results: Results, c50: Summary, c1: Summary): string {
+function chart(results: Results, all: Summaries): string {
   const groups: { name: string; target?: number; ratios: Record<string, number> }[] = [];
   const over = (values: Record<string, number>) => {
     const out: Record<string, number> = {};
@@ -400,33 +460,31 @@ function chart(results: Results, c50: Summary, c1: Summary): string {
     for (const [id, v] of Object.entries(values)) if (id !== BASE) out[id] = v / base;
     return out;
   };
-  const medians = (kind: "download" | "upload") =>
-    Object.fromEntries(Object.entries(results[kind]).map(([id, runs]) => [id, median(runs)]));
-  groups.push({ name: "hello world, 50 conns (req/s)", target: 1.3, ratios: over(c50.rps) });
-  groups.push({ name: "hello world, 1 conn (req/s)", ratios: over(c1.rps) });
+  groups.push({ name: "hello world, 50 conns (req/s)", target: 1.3, ratios: over(all.c50.rate) });
+  groups.push({ name: "hello world, 1 conn (req/s)", ratios: over(all.c1.rate) });
   groups.push({
     name: `${size(results.config.transfer)} download (MB/s)`,
     target: 2,
-    ratios: over(medians("download")),
+    ratios: over(all.download.rate),
   });
   groups.push({
     name: `${size(results.config.transfer)} upload (MB/s)`,
     target: 1,
-    ratios: over(medians("upload")),
+    ratios: over(all.upload.rate),
   });
   const series = results.servers.filter(
     (s) => s.id !== BASE && !s.missing && groups.some((g) => Number.isFinite(g.ratios[s.id])),
   );
-  const all = groups
+  const values = groups
     .flatMap((g) => Object.values(g.ratios))
     .filter((v) => Number.isFinite(v) && v > 0);
   const steps = (v: number) => {
     const e = Math.floor(Math.log10(v));
     return [1, 2, 5, 10].map((m) => m * 10 ** e);
   };
-  const hiWant = Math.max(2.5, ...all.map((v) => v * 1.15));
+  const hiWant = Math.max(2.5, ...values.map((v) => v * 1.15));
   const hi = steps(hiWant).find((v) => v >= hiWant * 0.999) ?? hiWant;
-  const loWant = Math.min(0.4, ...all.map((v) => v / 1.15));
+  const loWant = Math.min(0.4, ...values.map((v) => v / 1.15));
   const lo = [...steps(loWant)].reverse().find((v) => v <= loWant * 1.001) ?? loWant;
 
   const W = 960;

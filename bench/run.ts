@@ -27,6 +27,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import {
   CLIENT_CPU,
+  cpuSeconds,
   download,
   firstLine,
   have,
@@ -62,8 +63,25 @@ const list = (name: string) =>
 
 const quick = flag("quick");
 const config = quick
-  ? { warmup: 0, duration: 1, reps: 1, transfer: 8 * MiB, memory: 64 * MiB, idle: 200 }
-  : { warmup: 2, duration: 5, reps: 3, transfer: 100 * MiB, memory: 1024 * MiB, idle: 5000 };
+  ? {
+      warmup: 0,
+      duration: 1,
+      reps: 1,
+      transferReps: 1,
+      transfer: 8 * MiB,
+      memory: 64 * MiB,
+      idle: 200,
+    }
+  : {
+      warmup: 2,
+      duration: 5,
+      reps: 3,
+      // A 100 MiB transfer takes well under a second: cheap to repeat, and noisy alone.
+      transferReps: 5,
+      transfer: 100 * MiB,
+      memory: 1024 * MiB,
+      idle: 5000,
+    };
 /** The concurrencies of the hello-world workload. */
 const CONCURRENCY = [50, 1] as const;
 /** The keep-alive timeout for the idle-connections run (ms). */
@@ -188,10 +206,11 @@ async function rounds<T>(
   name: string,
   running: Map<string, Running>,
   results: Results,
+  reps: number,
   measure: (server: ServerDef, r: Running, rep: number) => Promise<T>,
   store: (id: string, value: T) => void,
 ): Promise<void> {
-  for (let rep = 0; rep < config.reps; rep++) {
+  for (let rep = 0; rep < reps; rep++) {
     for (const server of SERVERS) {
       const r = running.get(server.id);
       if (!r) continue;
@@ -230,17 +249,20 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
             await wrk(url(r, "/"), c, config.warmup).catch(() => undefined);
           }
         }
-        await rounds<WrkResult>(
+        await rounds<WrkResult & { cpu: number }>(
           `hello ${key}`,
           running,
           results,
+          config.reps,
           async (server, r, rep) => {
+            const cpuBefore = cpuSeconds(r.pid);
             const result = await wrk(url(r, "/"), c, config.duration);
+            const cpu = cpuSeconds(r.pid) - cpuBefore;
             writeFileSync(join(OUT, "raw", `hello-${key}-${server.id}-${rep + 1}.txt`), result.raw);
             log(
-              `  ${server.id.padEnd(16)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50.toFixed(3)} ms  p99 ${result.p99.toFixed(3)} ms${result.errors ? `  errors ${result.errors}` : ""}`,
+              `  ${server.id.padEnd(16)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50.toFixed(3)} ms  p99 ${result.p99.toFixed(3)} ms  server CPU ${((cpu / config.duration) * 100).toFixed(0)}%${result.errors ? `  errors ${result.errors}` : ""}`,
             );
-            return result;
+            return { ...result, cpu };
           },
           (id, result) => {
             const runs = entry(results.hello, id, () => ({ c50: [], c1: [] }));
@@ -250,6 +272,8 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
               p99: result.p99,
               errors: result.errors,
               requests: result.requests,
+              seconds: config.duration,
+              cpuSeconds: result.cpu,
             });
           },
         );
@@ -260,22 +284,32 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
       const file = join(OUT, `upload-${size}.bin`);
       makeSparse(file, size);
       for (const kind of ["download", "upload"] as const) {
-        log(`${kind} ${size / MiB} MiB, ${config.reps} × (after one warm-up)`);
+        log(`${kind} ${size / MiB} MiB, ${config.transferReps} × (after one warm-up)`);
         const once = (r: Running): Promise<Transfer> =>
           kind === "download"
             ? download(url(r, `/download?bytes=${size}`), size)
             : upload(url(r, "/upload"), file, size);
         for (const r of running.values()) await once(r).catch(() => undefined);
-        await rounds<Transfer>(
+        await rounds<Transfer & { cpu: number }>(
           kind,
           running,
           results,
+          config.transferReps,
           async (server, r) => {
+            const cpuBefore = cpuSeconds(r.pid);
             const t = await once(r);
-            log(`  ${server.id.padEnd(16)} ${t.mbps.toFixed(0).padStart(6)} MB/s`);
-            return t;
+            const cpu = cpuSeconds(r.pid) - cpuBefore;
+            log(
+              `  ${server.id.padEnd(16)} ${t.mbps.toFixed(0).padStart(6)} MB/s  server CPU ${((cpu / t.seconds) * 100).toFixed(0)}%`,
+            );
+            return { ...t, cpu };
           },
-          (id, t) => entry(results[kind], id, () => []).push(t.mbps),
+          (id, t) =>
+            entry(results[kind], id, () => []).push({
+              mbps: t.mbps,
+              seconds: t.seconds,
+              cpuSeconds: t.cpu,
+            }),
         );
       }
       rmSync(file, { force: true });
