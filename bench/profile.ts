@@ -3,6 +3,7 @@
  * the most self time. Run `npm run bench` (or `--quick`) once first: it compiles the servers.
  *
  * Usage: node --import tsx bench/profile.ts [hello|download|upload] [seconds|MiB] [server]
+ *    or: node --import tsx bench/profile.ts FILE.cpuprofile (summarize a profile)
  *   hello     wrk -t1 -c50 for `seconds` (default 10)
  *   download  `MiB` (default 2048) in 100 MiB downloads with curl
  *   upload    `MiB` (default 2048) in 100 MiB uploads with curl
@@ -78,10 +79,34 @@ export function summarize(profile: CpuProfile, top = 30): string {
           `${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`,
       )
       .join("\n");
-  return `total ${(total / 1000).toFixed(0)} ms sampled\n\nself time by function:\n${table(byFunction, top)}\n\nself time by file:\n${table(byFile, 20)}\n`;
+  // Inclusive time of the project's own functions (a function counted once per stack).
+  const inclusive = new Map<string, number>();
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const ownName = (id: number) => {
+    const frame = byId.get(id)?.callFrame;
+    if (frame === undefined || !frame.url.includes("/src/")) return undefined;
+    return `${frame.functionName || "(anonymous)"}  ${frame.url.slice(frame.url.indexOf("/src/") + 1)}:${frame.lineNumber + 1}`;
+  };
+  for (const [id, us] of self) {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const name = ownName(at);
+      if (name && !seen.has(name)) {
+        seen.add(name);
+        inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+      }
+    }
+  }
+  return `total ${(total / 1000).toFixed(0)} ms sampled\n\nself time by function:\n${table(byFunction, top)}\n\nself time by file:\n${table(byFile, 20)}\n\ninclusive time of src/ functions:\n${table(inclusive, 25)}\n`;
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2]?.endsWith(".cpuprofile")) {
+    // Summarize a profile taken elsewhere (bench/session.ts --cpu-prof, say).
+    console.log(summarize(JSON.parse(readFileSync(process.argv[2], "utf8")) as CpuProfile));
+    return;
+  }
   const workload = process.argv[2] ?? "hello";
   const amount = Number(process.argv[3] ?? (workload === "hello" ? 10 : 2048));
   const server = process.argv[4] ?? "ours";
