@@ -200,6 +200,7 @@ interface Check {
 }
 
 const get = (r: Record<string, number>, id: string) => r[id] ?? Number.NaN;
+const withUnit = (text: string, unit: string) => (text === "—" ? text : `${text} ${unit}`);
 
 function checks(results: Results, all: Summaries): Check[] {
   const out: Check[] = [];
@@ -224,8 +225,8 @@ function checks(results: Results, all: Summaries): Check[] {
     const p99 = get(s.p99, "ours") / get(s.p99, BASE);
     out.push({
       name: `hello world, ${key}: p99 latency vs node:http`,
-      ours: `${ms(get(s.p99, "ours"))} ms`,
-      anchor: `${ms(get(s.p99, BASE))} ms`,
+      ours: withUnit(ms(get(s.p99, "ours")), "ms"),
+      anchor: withUnit(ms(get(s.p99, BASE)), "ms"),
       ratio: ratio(p99),
       target: load ? "≤ 1.0× (no worse)" : info,
       pass: load ? ok(p99, (v) => v <= 1) : undefined,
@@ -400,7 +401,7 @@ export function render(results: Results): { markdown: string; svg: string } {
     `- Pinning: ${m.pinning}. Each server is a child process on 127.0.0.1.`,
     `- Load average (1 min): ${m.loadBefore.toFixed(2)} before, ${m.loadAfter.toFixed(2)} after. Anything else running makes the absolute numbers noisier; the ratios less so, since the servers take turns and share the noise.`,
     `- Hello world: \`wrk -t1 -cN -d${cfg.duration}s --latency\`, ${cfg.reps} run(s) per server, round-robin, medians${cfg.warmup ? ` (after a ${cfg.warmup} s warm-up)` : ""}; ±x% is half the range of the runs. Transfers: one \`curl\` client, ${size(cfg.transfer)}, ${cfg.transferReps} run(s) after one warm-up, medians; MB is 10^6 bytes.`,
-    "- Server CPU is the share of one core the server process (with its children) used during the run, from /proc/<pid>/stat. Below about 95%, the load generator, not the server, set the pace: compare the per-CPU-second column then.",
+    "- Server CPU is the share of one core the server process (with its children) used during the run, from `/proc/<pid>/task/*/schedstat`. Well below 100%, something other than the server set the pace (the load generator, or other processes on the machine): compare the per-CPU-second columns then.",
     "",
     "## Targets",
     "",
