@@ -393,6 +393,12 @@ export function render(results: Results): { markdown: string; svg: string } {
       "",
     );
   }
+  if (m.loadBefore >= m.cores / 2) {
+    lines.push(
+      `> **Busy machine**: the load average was ${m.loadBefore.toFixed(2)} on ${m.cores} cores when the run began, so other processes shared the cores with the servers and the load generator. Expect wide spreads (±x%) and server CPU well below 100%; trust the memory numbers and the per-CPU-second columns more than req/s and MB/s, and rerun on a quiet machine.`,
+      "",
+    );
+  }
   lines.push(
     `Taken ${results.date.replace("T", " ").slice(0, 16)} UTC with \`${results.command}\` (${results.seconds} s).`,
     "",
@@ -503,7 +509,7 @@ function chart(results: Results, all: Summaries): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${W / 2}" y="22" text-anchor="middle" font-size="16" font-weight="bold">Throughput relative to node:http (log scale; higher is better)</text>`,
-    `<text x="${W / 2}" y="40" text-anchor="middle" fill="#555">${escapeXml(`${results.date.slice(0, 10)}, ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${results.quick ? ", QUICK SMOKE RUN" : ""}`)}</text>`,
+    `<text x="${W / 2}" y="40" text-anchor="middle" fill="#555">${escapeXml(`${results.date.slice(0, 10)}, ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${results.quick ? ", QUICK SMOKE RUN" : ""}${results.machine.loadBefore >= results.machine.cores / 2 ? `, BUSY MACHINE (load ${results.machine.loadBefore.toFixed(1)})` : ""}`)}</text>`,
   ];
   for (let e = Math.floor(Math.log10(lo)); e <= Math.log10(hi) + 1e-9; e++) {
     for (const m of [1, 2, 5]) {
