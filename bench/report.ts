@@ -506,7 +506,18 @@ function chart(results: Results, all: Summaries): string {
   const y = (v: number) =>
     top + ((Math.log10(hi) - Math.log10(Math.min(hi, Math.max(lo, v)))) / span) * plotH;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12" role="img" aria-labelledby="title">`,
+    `<title id="title">Throughput of each server relative to node:http: ${escapeXml(
+      groups
+        .map(
+          (g) =>
+            `${g.name}: ${series
+              .filter((s) => Number.isFinite(g.ratios[s.id]))
+              .map((s) => `${s.short ?? s.label} ${ratio(g.ratios[s.id] as number)}`)
+              .join(", ")}`,
+        )
+        .join("; "),
+    )}</title>`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${W / 2}" y="22" text-anchor="middle" font-size="16" font-weight="bold">Throughput relative to node:http (log scale; higher is better)</text>`,
     `<text x="${W / 2}" y="40" text-anchor="middle" fill="#555">${escapeXml(`${results.date.slice(0, 10)}, ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${results.quick ? ", QUICK SMOKE RUN" : ""}${results.machine.loadBefore >= results.machine.cores / 2 ? `, BUSY MACHINE (load ${results.machine.loadBefore.toFixed(1)})` : ""}`)}</text>`,
