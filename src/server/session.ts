@@ -134,6 +134,10 @@ export class Session implements Exchange {
     }
     if (this.bodyWaiter !== null) {
       this.pullBodyInto(this.bodyWaiter);
+    } else if (data.length === 0 && this.head !== null && this.conn.responseState === "BODY") {
+      // The client closed its side while the response streams: it hung up (as node:http
+      // takes it). A half-close before the response started still gets the response.
+      this.destroy();
     } else if (this.head === null) {
       if (this.timerKind === "keepAlive" && data.length > 0) {
         this.arm("header", this.ctx.options.headerTimeout);

@@ -27,10 +27,6 @@ export const productionSurface = httpSurface("production server", async (app) =>
   if (typeof address === "string") throw new Error("expected a TCP address");
   return { port: address.port, close: () => server.close() };
 });
-productionSurface.todo = {
-  "a hang-up while the application computes a chunk closes the body after that chunk":
-    FIN_NOT_NOTICED,
-};
 
 /** A request handler whose error log (wsgi.errors, the access log) is kept, not printed. */
 class QuietRequestHandler extends WSGIRequestHandler {
