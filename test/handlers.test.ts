@@ -196,6 +196,15 @@ describe("handlers: where we deliberately differ from CPython (RFC 9110)", () =>
     assert.match(errors.text, /TypeError: the application must return an iterable of Uint8Array/);
   });
 
+  it("rejects a number body with a TypeError that says what was expected", async () => {
+    const { output, errors } = await runHandler((() => 42) as unknown as WSGIApplication);
+    assert.match(output, /^HTTP\/1.0 500 /);
+    assert.match(
+      errors.text,
+      /must return an iterable of Uint8Array chunks \(such as \[body\]\), not a number 42/,
+    );
+  });
+
   it("rejects a string chunk with a TypeError", async () => {
     const { errors } = await runHandler(((
       _e: unknown,

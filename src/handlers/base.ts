@@ -227,7 +227,7 @@ export abstract class BaseHandler {
         if (result === undefined || result === null) {
           throw new TypeError("the application returned nothing: return an iterable of Uint8Array");
         }
-        if (typeof result === "string" || result instanceof Uint8Array) {
+        if (typeof result !== "object" || result instanceof Uint8Array) {
           throw new TypeError(
             `the application must return an iterable of Uint8Array chunks (such as [body]), not a ${describe(result)}`,
           );
