@@ -16,9 +16,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { BaseHandler, formatError } from "../handlers/base.ts";
+import { formatError } from "../handlers/base.ts";
+import { GatewayHandler } from "../handlers/gateway.ts";
 import type { ErrorSink } from "../handlers/simple.ts";
-import type { ErrorStream, InputStream, WSGIApplication } from "../types.ts";
+import type { ErrorStream, WSGIApplication } from "../types.ts";
 import {
   addHeaders,
   defaultPort,
@@ -138,16 +139,9 @@ function nodeCgiVars(
 }
 
 /** The `BaseHandler` behind `toNodeListener`: one `IncomingMessage`, one `ServerResponse`. */
-class NodeHandler extends BaseHandler {
-  override httpVersion = "1.1";
-  override osEnviron: Readonly<Record<string, string>> = {};
-  override wsgiMultithread = false;
+class NodeHandler extends GatewayHandler {
   private readonly link = new ClientLink();
   private readonly res: ServerResponse;
-  private readonly cgiVars: Record<string, string>;
-  private readonly scheme: "http" | "https";
-  private readonly stdin: InputStream;
-  private readonly stderr: ErrorStream;
   private ended = false;
   /** True once `writeHead` ran (`headersSent` is reset by `close()`). */
   private headWritten = false;
@@ -192,23 +186,6 @@ class NodeHandler extends BaseHandler {
     const socket = this.res.socket;
     if (socket === null || !this.headWritten) this.res.destroy();
     else socket.end(() => socket.destroy());
-  }
-
-  override addCgiVars(): void {
-    Object.assign(this.environ, this.cgiVars);
-    this.environ["wsgi.input_terminated"] = true;
-  }
-
-  override getStdin(): InputStream {
-    return this.stdin;
-  }
-
-  override getStderr(): ErrorStream {
-    return this.stderr;
-  }
-
-  override getScheme(): string {
-    return this.scheme;
   }
 
   override sendHeaders(): void {

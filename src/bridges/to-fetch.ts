@@ -15,9 +15,10 @@
  *
  * @module
  */
-import { BaseHandler, statusForbidsBody } from "../handlers/base.ts";
+import { statusForbidsBody } from "../handlers/base.ts";
+import { GatewayHandler } from "../handlers/gateway.ts";
 import type { ErrorSink } from "../handlers/simple.ts";
-import type { ErrorStream, InputStream, WSGIApplication } from "../types.ts";
+import type { InputStream, WSGIApplication } from "../types.ts";
 import {
   addHeaders,
   defaultPort,
@@ -89,17 +90,9 @@ export function toFetchHandler(app: WSGIApplication, options: ToFetchOptions = {
 }
 
 /** The `BaseHandler` behind `toFetchHandler`: one request, one `Response`. */
-class FetchGatewayHandler extends BaseHandler {
-  override httpVersion = "1.1";
-  override osEnviron: Readonly<Record<string, string>> = {};
-  override wsgiMultithread = false;
+class FetchGatewayHandler extends GatewayHandler {
   private readonly link = new ClientLink();
   private readonly request: Request;
-  private readonly cgiVars: Record<string, string>;
-  private readonly extra: Record<string, unknown>;
-  private readonly scheme: string;
-  private readonly stdin: InputStream;
-  private readonly stderr: ErrorStream;
   private resolveResponse!: (response: Response) => void;
   private rejectResponse!: (error: unknown) => void;
   private readonly response: Promise<Response>;
@@ -119,8 +112,7 @@ class FetchGatewayHandler extends BaseHandler {
   ) {
     super();
     this.request = request;
-    this.cgiVars = cgiVars;
-    this.extra = extra;
+    this.cgiVars = { ...cgiVars, ...extra };
     this.scheme = scheme;
     this.wsgiMultiprocess = options.multiprocess ?? false;
     this.stderr = toErrorStream(options.errors);
@@ -164,7 +156,7 @@ class FetchGatewayHandler extends BaseHandler {
   private makeInput(): InputStream {
     const body = this.request.body;
     if (body === null) return this.link.input(() => null, 0);
-    const length = this.cgiVars.CONTENT_LENGTH;
+    const length = String(this.cgiVars.CONTENT_LENGTH ?? "");
     const limit = length && /^\d+$/.test(length) ? Number(length) : Number.POSITIVE_INFINITY;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     return this.link.input(async () => {
@@ -177,23 +169,6 @@ class FetchGatewayHandler extends BaseHandler {
   override logException(error: unknown): void {
     this.failure = error;
     super.logException(error);
-  }
-
-  override addCgiVars(): void {
-    Object.assign(this.environ, this.cgiVars, this.extra);
-    this.environ["wsgi.input_terminated"] = true;
-  }
-
-  override getStdin(): InputStream {
-    return this.stdin;
-  }
-
-  override getStderr(): ErrorStream {
-    return this.stderr;
-  }
-
-  override getScheme(): string {
-    return this.scheme;
   }
 
   override sendHeaders(): void {

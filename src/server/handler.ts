@@ -8,7 +8,7 @@
  */
 import { fstat, read } from "node:fs";
 import { promisify } from "node:util";
-import { BaseHandler } from "../handlers/base.ts";
+import { GatewayHandler } from "../handlers/gateway.ts";
 import type { Headers } from "../headers.ts";
 import { ProtocolError } from "../http/errors.ts";
 import type { ErrorStream, InputStream, WSGIEnvironment } from "../types.ts";
@@ -54,15 +54,16 @@ export interface Exchange {
 const FILE_CHUNK = 256 * 1024;
 
 /** Runs the application for one HTTP/1.1 exchange. */
-export class ExchangeHandler extends BaseHandler {
-  override httpVersion = "1.1";
-  override osEnviron: Readonly<Record<string, string>> = {};
-  override wsgiMultithread = false;
+export class ExchangeHandler extends GatewayHandler {
   private readonly exchange: Exchange;
 
   constructor(exchange: Exchange, serverSoftware: string | undefined) {
     super();
     this.exchange = exchange;
+    this.cgiVars = exchange.cgiVars;
+    this.stdin = exchange.input;
+    this.stderr = exchange.errors;
+    this.scheme = exchange.scheme;
     this.wsgiMultiprocess = exchange.multiprocess;
     this.serverSoftware = serverSoftware || undefined;
   }
@@ -70,22 +71,6 @@ export class ExchangeHandler extends BaseHandler {
   /** The environ is the request's CGI variables object itself, built fresh per request. */
   protected override createEnviron(): WSGIEnvironment {
     return this.exchange.cgiVars as unknown as WSGIEnvironment;
-  }
-
-  override addCgiVars(): void {
-    this.environ["wsgi.input_terminated"] = true;
-  }
-
-  override getStdin(): InputStream {
-    return this.exchange.input;
-  }
-
-  override getStderr(): ErrorStream {
-    return this.exchange.errors;
-  }
-
-  override getScheme(): string {
-    return this.exchange.scheme;
   }
 
   /** Any array body's length is known up front, so it never needs chunked framing. */

@@ -7,10 +7,9 @@
  */
 
 import { ClientLink } from "../bridges/link.ts";
-import { BaseHandler } from "../handlers/base.ts";
+import { GatewayHandler } from "../handlers/gateway.ts";
 import { Headers } from "../headers.ts";
 import { BufferedErrorStream } from "../streams.ts";
-import type { ErrorStream, InputStream } from "../types.ts";
 import { bodySource, type PreparedRequest } from "./request.ts";
 
 /** How the simulated client behaves. */
@@ -33,10 +32,7 @@ export interface ClientBehaviour {
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Runs one application for one in-memory request and keeps what it answered. */
-export class TestingHandler extends BaseHandler {
-  override httpVersion = "1.1";
-  override osEnviron: Readonly<Record<string, string>> = {};
-  override wsgiMultithread = false;
+export class TestingHandler extends GatewayHandler {
   override wsgiMultiprocess = false;
   /** The simulated client: connected until it hangs up. */
   readonly link = new ClientLink();
@@ -56,12 +52,14 @@ export class TestingHandler extends BaseHandler {
   readonly errorLog = new BufferedErrorStream();
   private readonly request: PreparedRequest;
   private readonly behaviour: ClientBehaviour;
-  private readonly stdin: InputStream;
 
   constructor(request: PreparedRequest, behaviour: ClientBehaviour = {}) {
     super();
     this.request = request;
     this.behaviour = behaviour;
+    this.cgiVars = { ...request.vars, ...request.extra };
+    this.stderr = this.errorLog;
+    this.scheme = request.scheme;
     const length = request.vars.CONTENT_LENGTH;
     const limit =
       request.body.kind === "none"
@@ -73,23 +71,6 @@ export class TestingHandler extends BaseHandler {
     const signal = behaviour.signal;
     if (signal?.aborted) this.link.disconnect();
     else signal?.addEventListener("abort", () => this.link.disconnect(), { once: true });
-  }
-
-  override addCgiVars(): void {
-    Object.assign(this.environ, this.request.vars, this.request.extra);
-    this.environ["wsgi.input_terminated"] = true;
-  }
-
-  override getStdin(): InputStream {
-    return this.stdin;
-  }
-
-  override getStderr(): ErrorStream {
-    return this.errorLog;
-  }
-
-  override getScheme(): string {
-    return this.request.scheme;
   }
 
   override logException(error: unknown): void {
