@@ -50,12 +50,11 @@ export class TestingHandler extends GatewayHandler {
   failure: unknown = undefined;
   /** What was written to `wsgi.errors`. */
   readonly errorLog = new BufferedErrorStream();
-  private readonly request: PreparedRequest;
   private readonly behaviour: ClientBehaviour;
 
   constructor(request: PreparedRequest, behaviour: ClientBehaviour = {}) {
     super();
-    this.request = request;
+
     this.behaviour = behaviour;
     this.cgiVars = { ...request.vars, ...request.extra };
     this.stderr = this.errorLog;
