@@ -6,14 +6,13 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import { CliError, loadApp } from "./cli/load-app.ts";
+import { CliError } from "./cli/load-app.ts";
 import {
   formatDefault,
   OPTIONS,
   OptionError,
   type OptionSpec,
   parseOption,
-  resolveOptions,
   type ServerOptions,
 } from "./server/options.ts";
 import { WorkerStartError } from "./server/workers.ts";

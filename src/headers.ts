@@ -238,9 +238,12 @@ export class Headers implements Iterable<HeaderTuple> {
     this.#headers.push([name, parts.join("; ")]);
   }
 
-  /** Iterates over copies of the `[name, value]` tuples, in order. */
-  *[Symbol.iterator](): IterableIterator<HeaderTuple> {
-    for (const [key, value] of this.#headers) yield [key, value];
+  /**
+   * Iterates over the `[name, value]` tuples of the wrapped list, in order (without
+   * copying: servers walk every response's headers; `items()` gives copies).
+   */
+  [Symbol.iterator](): IterableIterator<HeaderTuple> {
+    return this.#headers[Symbol.iterator]();
   }
 
   /**

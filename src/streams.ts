@@ -78,13 +78,13 @@ export class BodyInputStream implements InputStream {
     return this.ended ? this.buffered.length : this.buffered.length + this.remaining;
   }
 
-  /** Pulls one more chunk into the buffer; false once the body is over. */
-  private async fill(): Promise<boolean> {
-    if (this.ended) return false;
+  /** The next chunk from the source, cut to the limit, or null once the body is over. */
+  private async next(): Promise<Uint8Array | null> {
+    if (this.ended) return null;
     let chunk = await this.source();
     if (chunk === null) {
       this.ended = true;
-      return false;
+      return null;
     }
     if (chunk.length > this.remaining) chunk = chunk.subarray(0, this.remaining);
     this.remaining -= chunk.length;
@@ -92,8 +92,55 @@ export class BodyInputStream implements InputStream {
       this.ended = true;
       this.source.release?.();
     }
+    return chunk;
+  }
+
+  /** Pulls one more chunk into the buffer; false once the body is over. */
+  private async fill(): Promise<boolean> {
+    const chunk = await this.next();
+    if (chunk === null) return false;
     this.buffered = this.buffered.length === 0 ? chunk : concat(this.buffered, chunk);
     return true;
+  }
+
+  /**
+   * Gathers whole chunks until `size` bytes are at hand (or the end), then copies them
+   * once: large reads cost one copy, not one per chunk. If the source fails midway, what
+   * was gathered stays buffered for the next read.
+   */
+  private async gather(size: number): Promise<Uint8Array> {
+    if (this.buffered.length >= size) return this.take(size);
+    const pieces: Uint8Array[] = this.buffered.length > 0 ? [this.buffered] : [];
+    let have = this.buffered.length;
+    this.buffered = EMPTY;
+    try {
+      while (have < size) {
+        const chunk = await this.next();
+        if (chunk === null) break;
+        pieces.push(chunk);
+        have += chunk.length;
+      }
+    } catch (error) {
+      this.buffered = pieces.length === 1 ? (pieces[0] as Uint8Array) : Buffer.concat(pieces);
+      throw error;
+    }
+    if (pieces.length <= 1) {
+      this.buffered = pieces[0] ?? EMPTY;
+      return this.take(Math.min(size, have));
+    }
+    const n = Math.min(size, have);
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    for (const piece of pieces) {
+      const used = Math.min(piece.length, n - at);
+      out.set(used === piece.length ? piece : piece.subarray(0, used), at);
+      at += used;
+      if (used < piece.length) {
+        this.buffered = piece.subarray(used);
+        break;
+      }
+    }
+    return out;
   }
 
   private take(n: number): Uint8Array {
@@ -104,12 +151,7 @@ export class BodyInputStream implements InputStream {
 
   async read(size?: number): Promise<Uint8Array> {
     checkSize(size, "read");
-    if (size === undefined || size < 0) {
-      while (await this.fill()) {}
-      return this.take(this.buffered.length);
-    }
-    while (this.buffered.length < size && (await this.fill())) {}
-    return this.take(Math.min(size, this.buffered.length));
+    return this.gather(size === undefined || size < 0 ? Number.POSITIVE_INFINITY : size);
   }
 
   async readline(size?: number): Promise<Uint8Array> {

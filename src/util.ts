@@ -494,3 +494,17 @@ export function encodeNative(
   }
   return Buffer.from(text, "utf8").toString("latin1");
 }
+
+/**
+ * Percent-decodes a path into a PEP 3333 native string, each byte one char, as
+ * `urllib.parse.unquote(path, "iso-8859-1")` does: every server builds `PATH_INFO` with
+ * it. An invalid escape (`%zz`, a lone `%`) is left as it is.
+ *
+ * @example unquoteLatin1("/caf%C3%A9") // "/cafÃ©"
+ */
+export function unquoteLatin1(path: string): string {
+  if (!path.includes("%")) return path;
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (_m, digits: string) =>
+    String.fromCharCode(Number.parseInt(digits, 16)),
+  );
+}

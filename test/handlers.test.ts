@@ -196,6 +196,15 @@ describe("handlers: where we deliberately differ from CPython (RFC 9110)", () =>
     assert.match(errors.text, /TypeError: the application must return an iterable of Uint8Array/);
   });
 
+  it("rejects a number body with a TypeError that says what was expected", async () => {
+    const { output, errors } = await runHandler((() => 42) as unknown as WSGIApplication);
+    assert.match(output, /^HTTP\/1.0 500 /);
+    assert.match(
+      errors.text,
+      /must return an iterable of Uint8Array chunks \(such as \[body\]\), not a number 42/,
+    );
+  });
+
   it("rejects a string chunk with a TypeError", async () => {
     const { errors } = await runHandler(((
       _e: unknown,
@@ -553,5 +562,42 @@ describe("readEnviron, IISCGIHandler and formatDateTime", () => {
   it("formatDateTime writes IMF-fixdate like CPython", () => {
     assert.equal(formatDateTime(0), "Thu, 01 Jan 1970 00:00:00 GMT");
     assert.equal(formatDateTime(1_795_000_000.9), "Wed, 18 Nov 2026 11:06:40 GMT");
+  });
+});
+
+describe("handlers under the validator", () => {
+  it("a correct app and SimpleHandler pass the validator cleanly", async () => {
+    const { validator } = await import("../src/validate.ts");
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const app: WSGIApplication = async (environ, startResponse) => {
+        const body = await environ["wsgi.input"].read();
+        const write = startResponse("200 OK", [["Content-Type", "text/plain"]]);
+        await write(bytes("got "));
+        return (function* () {
+          yield body;
+        })();
+      };
+      const out = new Sink();
+      const errors = new BufferedErrorStream();
+      const handler = new SimpleHandler(BodyInputStream.of("data"), out, errors, {
+        ...BASE_ENV,
+        REQUEST_METHOD: "POST",
+        CONTENT_LENGTH: "4",
+        QUERY_STRING: "",
+      });
+      await handler.run(validator(app));
+      assert.match(out.text, /^HTTP\/1.0 200 OK\r\n[\s\S]*\r\n\r\ngot data$/);
+      assert.equal(errors.text, "");
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(
+        warnings.filter((w) => w.name === "WSGIWarning").map((w) => w.message),
+        [],
+      );
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { SimpleHandler } from "../src/handlers.ts";
 import { pyRepr, pySplit, pyStrip, reprString } from "../src/simple-server/python.ts";
-import { parseHeaderLines, unquoteLatin1 } from "../src/simple-server/request.ts";
+import { parseHeaderLines } from "../src/simple-server/request.ts";
 import {
   demoApp,
   getfqdn,
@@ -17,6 +17,7 @@ import {
 } from "../src/simple-server.ts";
 import { BodyInputStream, BufferedErrorStream } from "../src/streams.ts";
 import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../src/types.ts";
+import { unquoteLatin1 } from "../src/util.ts";
 import { APPS } from "./fixtures/simple-server/apps.ts";
 import { type Part, rawRequest, startProgram } from "./fixtures/simple-server/client.ts";
 

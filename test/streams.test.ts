@@ -30,6 +30,25 @@ describe("BodyInputStream", () => {
     assert.equal(input.bytesLeft, 0);
   });
 
+  it("read(n) and read() gather many chunks with one copy, keeping the rest", async () => {
+    const pieces = Array.from({ length: 10 }, (_, i) => Buffer.from(String(i).repeat(3)));
+    const input = new BodyInputStream(iterableSource(pieces));
+    assert.equal(text(await input.read(7)), "0001112");
+    assert.equal(text(await input.read(4)), "2233");
+    assert.equal(text(await input.read()), "3444555666777888999");
+  });
+
+  it("keeps what it gathered when the source fails midway", async () => {
+    let calls = 0;
+    const input = new BodyInputStream(() => {
+      calls++;
+      if (calls === 2) throw new Error("source failed");
+      return calls > 3 ? null : Buffer.from(`c${calls}`);
+    });
+    await assert.rejects(input.read(10), /source failed/);
+    assert.equal(text(await input.read()), "c1c3");
+  });
+
   it("readline() splits on LF and honours size", async () => {
     const input = BodyInputStream.of("one\ntwo\nthree");
     assert.equal(text(await input.readline()), "one\n");

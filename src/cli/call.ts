@@ -1,69 +1,99 @@
 /**
- * `wsgiref call FILE[:NAME] METHOD PATH`: runs one request through the application
- * in-process, under the validator, and prints the response as it would go on the wire.
+ * `wsgiref call FILE[:NAME] METHOD PATH [-H 'Name: value'] [-d DATA|@file]`: runs one
+ * request through an application in-process, under the validator, and prints the response
+ * as it would go on the wire (status line, headers, blank line, body) to stdout. The
+ * application's error log, the validator's warnings and any error go to stderr.
+ *
+ * Exit status: 0 for any response (a 500 included: that is an answer); for a file or
+ * export that does not load, a one-line error and the `CliError`'s status (1 or 2).
  *
  * @module
  */
-import { readFileSync } from "node:fs";
-import { Writable } from "node:stream";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import type { CallCommand } from "../cli.ts";
-import { SimpleHandler } from "../handlers/simple.ts";
-import { environKey } from "../http/environ-key.ts";
-import { BodyInputStream, TextErrorStream } from "../streams.ts";
-import { validator } from "../validate.ts";
+import { call } from "../testing/client.ts";
+import type { TestRequest } from "../testing/request.ts";
 import { CliError, loadApp } from "./load-app.ts";
 
-/** Runs the request; resolves with the exit status (0 for any response). */
-export async function runCall(command: CallCommand): Promise<number> {
-  const app = validator(await loadApp(command.app));
-  let body: Uint8Array = new Uint8Array(0);
-  if (command.data !== undefined) {
-    if (command.data.startsWith("@")) {
-      try {
-        body = readFileSync(command.data.slice(1));
-      } catch {
-        throw new CliError(`cannot read ${JSON.stringify(command.data.slice(1))}`);
-      }
-    } else body = Buffer.from(command.data, "utf8");
-  }
-  const [path = "/", query = ""] = command.path.split(/\?(.*)/s, 2);
-  const environ: Record<string, string> = {
-    REQUEST_METHOD: command.method,
-    SCRIPT_NAME: "",
-    PATH_INFO: decodeURIComponentLatin1(path),
-    QUERY_STRING: query,
-    SERVER_NAME: "localhost",
-    SERVER_PORT: "80",
-    SERVER_PROTOCOL: "HTTP/1.1",
-    HTTP_HOST: "localhost",
-  };
-  for (const header of command.headers) {
-    const at = header.indexOf(":");
-    const key = environKey(header.slice(0, at).trim());
-    const value = header.slice(at + 1).trim();
-    environ[key] =
-      environ[key] === undefined || key === "HTTP_HOST" ? value : `${environ[key]},${value}`;
-  }
-  if (body.length > 0) environ.CONTENT_LENGTH = String(body.length);
-  const out = new Writable({
-    write(chunk, _encoding, done) {
-      process.stdout.write(chunk, () => done());
-    },
-  });
-  const handler = new SimpleHandler(BodyInputStream.of(body), out, new TextErrorStream(), environ, {
-    multithread: false,
-    multiprocess: false,
-  });
-  handler.httpVersion = "1.1";
-  handler.osEnviron = {};
-  await handler.run(app);
-  return 0;
+/** Where `runCall` writes and resolves paths; the process's by default. */
+export interface CallIO {
+  /** Receives the response bytes. */
+  stdout?: { write(data: Uint8Array | string): unknown };
+  /** Receives the error log, warnings and error lines. */
+  stderr?: { write(data: string): unknown };
+  /** The directory `FILE` and `@file` are relative to. */
+  cwd?: string;
 }
 
-/** Percent-decodes a path into a native string (bytes as latin-1). */
-function decodeURIComponentLatin1(path: string): string {
-  const bytes = Buffer.from(path, "utf8").toString("latin1");
-  return bytes.replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) =>
-    String.fromCharCode(Number.parseInt(hex, 16)),
-  );
+/** Splits `Name: value` at its first colon. */
+function parseHeader(line: string): [string, string] {
+  const colon = line.indexOf(":");
+  if (colon <= 0)
+    throw new CliError(
+      `-H needs a header such as 'Accept: text/plain', got ${JSON.stringify(line)}`,
+    );
+  return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
+}
+
+async function readData(data: string, cwd: string): Promise<Uint8Array> {
+  if (!data.startsWith("@")) return Buffer.from(data, "utf8");
+  const file = data.slice(1);
+  try {
+    return await readFile(resolve(cwd, file));
+  } catch (error) {
+    throw new CliError(`cannot read ${JSON.stringify(file)} for -d: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Runs `wsgiref call`; resolves with the exit status. The request gets `Host: localhost`
+ * unless `-H` gives one; with `-d` and no `Content-Type`, it is sent as
+ * `application/x-www-form-urlencoded`, as curl does.
+ *
+ * @example await runCall({ command: "call", app: "app.ts", method: "GET", path: "/", headers: [], data: undefined })
+ */
+export async function runCall(command: CallCommand, io: CallIO = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const cwd = io.cwd ?? process.cwd();
+  let request: TestRequest;
+  let app: Awaited<ReturnType<typeof loadApp>>;
+  try {
+    const headers = command.headers.map(parseHeader);
+    request = { method: command.method, path: command.path, headers };
+    if (command.data !== undefined) {
+      request.body = await readData(command.data, cwd);
+      if (!headers.some(([name]) => name.toLowerCase() === "content-type")) {
+        headers.push(["Content-Type", "application/x-www-form-urlencoded"]);
+      }
+    }
+    app = await loadApp(command.app, cwd);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    stderr.write(`wsgiref: error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  let response: Awaited<ReturnType<typeof call>>;
+  try {
+    response = await call(app, request, { catchErrors: true });
+  } catch (error) {
+    // The request itself could not be made (a bad path or header), before the app ran.
+    stderr.write(`wsgiref: error: ${(error as Error).message}\n`);
+    return 2;
+  }
+  if (response.errors !== "") stderr.write(response.errors);
+  for (const warning of response.warnings) stderr.write(`wsgiref: warning: ${warning.message}\n`);
+  if (response.error !== undefined) {
+    const message =
+      response.error instanceof Error ? response.error.message : String(response.error);
+    stderr.write(`wsgiref: the application failed: ${message.split("\n")[0]}\n`);
+  }
+  await new Promise<void>((done) => {
+    const written = stdout.write(response.toBytes());
+    const out = stdout as { once?(event: string, listener: () => void): unknown };
+    if (written === false && out.once) out.once("drain", done);
+    else done();
+  });
+  return 0;
 }

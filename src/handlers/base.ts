@@ -55,6 +55,12 @@ export function statusForbidsBody(code: number): boolean {
 }
 
 const LATIN1 = /^[\0-\xff]*$/;
+const WSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const);
+const ERROR_HEADERS: HeaderTuple[] = [["Content-Type", "text/plain"]];
+const ERROR_BODY: Uint8Array = Buffer.from(
+  "A server error occurred.  Please contact the administrator.",
+  "latin1",
+);
 const ignore = () => {};
 
 function checkString(value: unknown, title: string): string {
@@ -79,9 +85,11 @@ export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
 }
 
 /** Calls the body's `close()` if it has one, and waits for it. */
-export async function closeBody(body: unknown): Promise<void> {
+export function closeBody(body: unknown): void | Promise<void> {
   const close = (body as { close?: unknown } | null | undefined)?.close;
-  if (typeof close === "function") await close.call(body);
+  if (typeof close !== "function") return;
+  const closing: unknown = close.call(body);
+  if (isPromiseLike<void>(closing)) return Promise.resolve(closing);
 }
 
 /**
@@ -91,7 +99,7 @@ export async function closeBody(body: unknown): Promise<void> {
  */
 export abstract class BaseHandler {
   /** The value of `wsgi.version`. */
-  wsgiVersion: readonly [number, number] = [1, 0];
+  wsgiVersion: readonly [number, number] = WSGI_VERSION;
   /** The value of `wsgi.multithread`. */
   wsgiMultithread = true;
   /** The value of `wsgi.multiprocess`. */
@@ -114,13 +122,10 @@ export abstract class BaseHandler {
   tracebackLimit: number | undefined = undefined;
   /** The status of the error page sent when the application fails before its headers. */
   errorStatus = "500 Internal Server Error";
-  /** The headers of that error page. */
-  errorHeaders: HeaderTuple[] = [["Content-Type", "text/plain"]];
+  /** The headers of that error page (shared by default: assign a new list to change them). */
+  errorHeaders: HeaderTuple[] = ERROR_HEADERS;
   /** The body of that error page. */
-  errorBody: Uint8Array = Buffer.from(
-    "A server error occurred.  Please contact the administrator.",
-    "latin1",
-  );
+  errorBody: Uint8Array = ERROR_BODY;
 
   /** The status the application gave, once `startResponse` was called. */
   status: string | undefined = undefined;
@@ -165,7 +170,8 @@ export abstract class BaseHandler {
       let result = application(this.environ, this.boundStartResponse);
       if (isPromiseLike<ResponseBody>(result)) result = await result;
       this.result = result;
-      await this.finishResponse();
+      const finishing = this.finishResponse();
+      if (finishing) await finishing;
     } catch (error) {
       try {
         if (!isClientGone(error)) await this.handleError(error);
@@ -177,12 +183,15 @@ export abstract class BaseHandler {
     // CPython leaves the handler unclosed after an error it could not report to the
     // client; we close it on every path, so subclasses can rely on close() (logging,
     // releasing the connection). The body itself was closed when the error happened.
-    if (!this.closed) await this.close();
+    if (!this.closed) {
+      const closing = this.close();
+      if (closing) await closing;
+    }
   }
 
   /** Builds `this.environ` for the request: `osEnviron`, the CGI variables, then the `wsgi.*` keys. */
   setupEnviron(): void {
-    const env = { ...this.osEnviron } as unknown as WSGIEnvironment;
+    const env = this.createEnviron();
     this.environ = env;
     this.addCgiVars();
     env["wsgi.input"] = this.getStdin();
@@ -199,19 +208,26 @@ export abstract class BaseHandler {
     }
   }
 
+  /** The object the environ starts as: a copy of `osEnviron`. */
+  protected createEnviron(): WSGIEnvironment {
+    return { ...this.osEnviron } as unknown as WSGIEnvironment;
+  }
+
   /**
    * Sends the body, then closes it. A file-wrapper body goes to `sendfile()` first; a
    * synchronous iterable is iterated synchronously. On failure the body is closed and
    * the error goes on to `run`.
    */
   async finishResponse(): Promise<void> {
+    // Awaits only what is really pending: a synchronous body over synchronous hooks
+    // runs without a microtask per step.
     const result = this.result;
     try {
       if (!this.resultIsFile() || !(await this.sendfile())) {
         if (result === undefined || result === null) {
           throw new TypeError("the application returned nothing: return an iterable of Uint8Array");
         }
-        if (typeof result === "string" || result instanceof Uint8Array) {
+        if (typeof result !== "object" || result instanceof Uint8Array) {
           throw new TypeError(
             `the application must return an iterable of Uint8Array chunks (such as [body]), not a ${describe(result)}`,
           );
@@ -231,14 +247,17 @@ export abstract class BaseHandler {
             `the application must return an iterable of Uint8Array chunks, got ${describe(result)}`,
           );
         }
-        await this.finishContent();
+        const finishing = this.finishContent();
+        if (finishing) await finishing;
       }
     } catch (error) {
       this.result = undefined;
-      await closeBody(result);
+      const closing = closeBody(result);
+      if (closing) await closing;
       throw error;
     }
-    await this.close();
+    const closing = this.close();
+    if (closing) await closing;
   }
 
   /** The URL scheme of the request: `guessScheme(environ)` by default. */
@@ -310,7 +329,9 @@ export abstract class BaseHandler {
       }
     }
     this.status = status;
-    this.headers = new this.headersClass(headers);
+    // A copy: the server adds Content-Length and friends, which must not leak into a
+    // header list the application reuses across requests (CPython wraps it in place).
+    this.headers = new this.headersClass(headers.slice());
     const code = Number(status.slice(0, 3));
     this.statusAllowsBody = !statusForbidsBody(code);
     this.bodyAllowed = this.statusAllowsBody && this.environ?.REQUEST_METHOD !== "HEAD";
@@ -372,25 +393,36 @@ export abstract class BaseHandler {
   /** Makes sure the headers went out at the end of the body (with `Content-Length: 0` if none was set). */
   finishContent(): void | Promise<void> {
     if (!this.headersSent) {
-      if (this.statusAllowsBody) this.headers!.setDefault("Content-Length", "0");
+      // An empty body has length 0, except in answer to HEAD, where it says nothing
+      // about the length a GET would get (CPython says 0 there too).
+      if (this.bodyAllowed) this.headers!.setDefault("Content-Length", "0");
       return this.sendHeaders();
     }
   }
 
   /** Closes the body and resets the per-request state. */
-  async close(): Promise<void> {
+  close(): void | Promise<void> {
     this.closed = true;
+    let closing: void | Promise<void>;
     try {
-      await closeBody(this.result);
-    } finally {
-      this.result = undefined;
-      this.headers = undefined;
-      this.status = undefined;
-      this.bytesSent = 0;
-      this.headersSent = false;
-      this.statusAllowsBody = true;
-      this.bodyAllowed = true;
+      closing = closeBody(this.result);
+    } catch (error) {
+      this.reset();
+      throw error;
     }
+    if (!closing) return this.reset();
+    return closing.finally(() => this.reset());
+  }
+
+  /** Forgets the finished request: status, headers, body and counters. */
+  private reset(): void {
+    this.result = undefined;
+    this.headers = undefined;
+    this.status = undefined;
+    this.bytesSent = 0;
+    this.headersSent = false;
+    this.statusAllowsBody = true;
+    this.bodyAllowed = true;
   }
 
   /** Sends the status line and headers through `write_`. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import type { ProtocolError } from "../http/errors.ts";
 import type { Limits } from "../http/limits.ts";
 import { TextErrorStream } from "../streams.ts";
@@ -16,14 +16,20 @@ import type { Session } from "./session.ts";
 /** Rejected-request log lines allowed per second before the rest are counted, not printed. */
 const REJECTIONS_PER_SECOND = 10;
 
-/** Opens a log destination: `-` is stderr, anything else a file appended to. */
-function openLog(destination: string): (line: string) => void {
+/**
+ * Opens a log destination: `-` is stderr, anything else a file appended to (its stream is
+ * added to `opened`, to be closed with the server; lines after that are dropped).
+ */
+function openLog(destination: string, opened: WriteStream[]): (line: string) => void {
   if (destination === "-") return (line) => void process.stderr.write(line);
   const stream = createWriteStream(destination, { flags: "a" });
   stream.on("error", (error) =>
     process.stderr.write(`wsgiref: cannot write log ${destination}: ${error.message}\n`),
   );
-  return (line) => void stream.write(line);
+  opened.push(stream);
+  return (line) => {
+    if (!stream.writableEnded) stream.write(line);
+  };
 }
 
 /** The state shared by a server's sessions. */
@@ -53,6 +59,7 @@ export class ServerContext {
   /** Writes an access log line, or null when the access log is off. */
   readonly accessLog: ((record: AccessRecord) => void) | null;
   private readonly writeError: (line: string) => void;
+  private readonly logFiles: WriteStream[] = [];
   private rejectionWindow = 0;
   private rejectionsInWindow = 0;
   private suppressed = 0;
@@ -71,11 +78,11 @@ export class ServerContext {
       maxBodySize: options.maxBodySize,
       maxDrainBytes: options.drainLimit,
     };
-    this.writeError = openLog(options.errorLog);
+    this.writeError = openLog(options.errorLog, this.logFiles);
     this.errorStream = new TextErrorStream(this.writeError);
     if (options.accessLog === "off") this.accessLog = null;
     else {
-      const write = openLog(options.accessLog);
+      const write = openLog(options.accessLog, this.logFiles);
       const format = options.accessLogFormat;
       this.accessLog = (record) => write(formatAccess(record, format));
     }
@@ -101,6 +108,13 @@ export class ServerContext {
       return;
     }
     this.logError(`${error.code} ${error.status} from ${peer}: ${error.message}`);
+  }
+
+  /** Closes the log files once what was written to them is flushed. */
+  async closeLogs(): Promise<void> {
+    await Promise.all(
+      this.logFiles.map((stream) => new Promise<void>((resolve) => stream.end(resolve))),
+    );
   }
 
   /** Resolves once no session is open. */

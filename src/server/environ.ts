@@ -8,18 +8,8 @@
 import type { Socket } from "node:net";
 import { environKey } from "../http/environ-key.ts";
 import type { RequestHead } from "../http/parser.ts";
+import { unquoteLatin1 } from "../util.ts";
 import type { ServerContext } from "./context.ts";
-
-const HEX = /%([0-9A-Fa-f]{2})/g;
-
-/**
- * Percent-decodes a path with each byte becoming one char (PEP 3333 native string), as
- * `urllib.parse.unquote(path, 'latin-1')` does; invalid escapes stay as they are.
- */
-export function unquoteLatin1(path: string): string {
-  if (!path.includes("%")) return path;
-  return path.replace(HEX, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-}
 
 /** Splits a Host value into name and port (`[::1]:8080` → `::1`, `8080`). */
 export function splitHost(host: string): [name: string, port: string | undefined] {

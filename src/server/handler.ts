@@ -8,9 +8,10 @@
  */
 import { fstat, read } from "node:fs";
 import { promisify } from "node:util";
-import { BaseHandler } from "../handlers/base.ts";
+import { GatewayHandler } from "../handlers/gateway.ts";
 import type { Headers } from "../headers.ts";
-import type { ErrorStream, InputStream } from "../types.ts";
+import { ProtocolError } from "../http/errors.ts";
+import type { ErrorStream, InputStream, WSGIEnvironment } from "../types.ts";
 import { FileHandleReader, FileWrapper } from "../util.ts";
 
 const readAsync = promisify(read);
@@ -28,48 +29,48 @@ export interface Exchange {
   readonly errors: ErrorStream;
   /** True when the server runs several worker processes. */
   readonly multiprocess: boolean;
-  /** Sends the status line and headers, choosing the framing. */
-  writeHead(status: string, headers: Headers): void | Promise<void>;
+  /**
+   * Sends the status line and headers, choosing the framing. `more` says that more bytes
+   * follow synchronously (a synchronous body is being iterated), so they may wait for
+   * the end of the response instead of going out within this turn.
+   */
+  writeHead(status: string, headers: Headers, more: boolean): void | Promise<void>;
   /** Sends body bytes (framed as the head chose); resolves when the socket took them. */
-  writeBody(data: Uint8Array): void | Promise<void>;
+  writeBody(data: Uint8Array, more: boolean): void | Promise<void>;
   /** Ends the response (the last chunk of a chunked body). */
   end(): void | Promise<void>;
   /** Called once when the exchange is over, with the status and body bytes sent. */
   done(status: string | undefined, bytesSent: number): void;
+  /**
+   * The error found in the request body while the app read it (already logged as a
+   * rejection), or null. The connection can no longer carry the app's response.
+   */
+  readonly requestError: ProtocolError | null;
+  /** Answers `requestError` with its own status (400, 413, ...) and `Connection: close`. */
+  rejectRequest(): void;
 }
 
 /** How much of a file one read takes when a file wrapper body is streamed. */
 const FILE_CHUNK = 256 * 1024;
 
 /** Runs the application for one HTTP/1.1 exchange. */
-export class ExchangeHandler extends BaseHandler {
-  override httpVersion = "1.1";
-  override osEnviron: Readonly<Record<string, string>> = {};
-  override wsgiMultithread = false;
+export class ExchangeHandler extends GatewayHandler {
   private readonly exchange: Exchange;
 
   constructor(exchange: Exchange, serverSoftware: string | undefined) {
     super();
     this.exchange = exchange;
+    this.cgiVars = exchange.cgiVars;
+    this.stdin = exchange.input;
+    this.stderr = exchange.errors;
+    this.scheme = exchange.scheme;
     this.wsgiMultiprocess = exchange.multiprocess;
     this.serverSoftware = serverSoftware || undefined;
   }
 
-  override addCgiVars(): void {
-    Object.assign(this.environ, this.exchange.cgiVars);
-    this.environ["wsgi.input_terminated"] = true;
-  }
-
-  override getStdin(): InputStream {
-    return this.exchange.input;
-  }
-
-  override getStderr(): ErrorStream {
-    return this.exchange.errors;
-  }
-
-  override getScheme(): string {
-    return this.exchange.scheme;
+  /** The environ is the request's CGI variables object itself, built fresh per request. */
+  protected override createEnviron(): WSGIEnvironment {
+    return this.exchange.cgiVars as unknown as WSGIEnvironment;
   }
 
   /** Any array body's length is known up front, so it never needs chunked framing. */
@@ -87,14 +88,20 @@ export class ExchangeHandler extends BaseHandler {
   override sendHeaders(): void | Promise<void> {
     this.cleanupHeaders();
     this.headersSent = true;
-    return this.exchange.writeHead(this.status!, this.headers!);
+    return this.exchange.writeHead(this.status!, this.headers!, this.iteratingSyncBody());
   }
 
   protected override write_(data: Uint8Array): void | Promise<void> {
-    return this.exchange.writeBody(data);
+    return this.exchange.writeBody(data, this.iteratingSyncBody());
   }
 
   protected override flush_(): void {}
+
+  /** True while a synchronous body is iterated: its chunks come without a pause. */
+  private iteratingSyncBody(): boolean {
+    const result = this.result;
+    return typeof result === "object" && result !== null && Symbol.iterator in result;
+  }
 
   override finishContent(): void | Promise<void> {
     const sent = super.finishContent();
@@ -138,12 +145,29 @@ export class ExchangeHandler extends BaseHandler {
     return true;
   }
 
-  override async close(): Promise<void> {
+  /**
+   * A malformed request body (found while the app read `wsgi.input`) is the client's
+   * fault: it gets the protocol error's own answer (400, 413, 431...), as a malformed head
+   * does, rather than a 500 page the connection could no longer carry. Whatever the app
+   * made of the failed read, only its own errors are logged with their stack.
+   */
+  override async handleError(error: unknown): Promise<void> {
+    const rejected = this.exchange.requestError;
+    if (rejected === null) return super.handleError(error);
+    if (error !== rejected && !(error instanceof ProtocolError)) this.logException(error);
+    if (!this.headersSent) this.exchange.rejectRequest();
+  }
+
+  override close(): void | Promise<void> {
     const { status, bytesSent } = this;
+    let closing: void | Promise<void>;
     try {
-      await super.close();
-    } finally {
+      closing = super.close();
+    } catch (error) {
       this.exchange.done(status, bytesSent);
+      throw error;
     }
+    if (!closing) return this.exchange.done(status, bytesSent);
+    return closing.finally(() => this.exchange.done(status, bytesSent));
   }
 }

@@ -149,6 +149,7 @@ async function listen(
       await released;
       clearInterval(sweep);
       removeSignals();
+      await ctx.closeLogs();
       resolveClosed();
     })();
     return closing;

@@ -36,8 +36,18 @@ const COALESCE_MAX = 16 * 1024;
 const PAUSE_AT = 256 * 1024;
 /** On shutdown, how long a new connection may take to send its first request. */
 const FIRST_REQUEST_GRACE = 1000;
+/**
+ * Longest time a peer gets to close its side once we closed ours (after an error answer, a
+ * timeout, or the last response) before the socket is cut; at most the header timeout.
+ * Without it, a client that never closes would hold the socket and its descriptor forever.
+ * The period starts once the whole response was handed to the kernel, which delivers what
+ * it still holds after the socket is closed.
+ */
+const LINGER_MAX = 5000;
 
 const EMPTY = new Uint8Array(0);
+/** The `wsgi.input` of every request without a body: always at its end, so one can be shared. */
+const NO_BODY = new BodyInputStream(() => null, 0);
 
 /** The error a body read or a write gets once the client went away. */
 function clientGone(): Error {
@@ -45,7 +55,7 @@ function clientGone(): Error {
 }
 
 /** Where the session is between requests, for the timeout sweep. */
-type TimerKind = "header" | "keepAlive" | "body" | "response" | "graceful";
+type TimerKind = "header" | "keepAlive" | "body" | "response" | "graceful" | "linger";
 
 /** One client connection. */
 export class Session implements Exchange {
@@ -69,6 +79,11 @@ export class Session implements Exchange {
     null;
   private drainWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   private timedOut = false;
+  /** The request's answer was a protocol error's (400, 413, ...): close after it. */
+  private rejected = false;
+
+  /** A malformed request body found while the app read it, or null. */
+  requestError: ProtocolError | null = null;
 
   // The Exchange interface, filled per request.
   cgiVars: Record<string, string> = {};
@@ -111,7 +126,8 @@ export class Session implements Exchange {
   }
 
   private onData(data: Uint8Array): void {
-    if (this.closed) return;
+    // After a protocol error was answered, nothing more is parsed (or logged again).
+    if (this.closed || this.conn.phase === "error") return;
     try {
       this.conn.receive(data);
     } catch (error) {
@@ -120,6 +136,10 @@ export class Session implements Exchange {
     }
     if (this.bodyWaiter !== null) {
       this.pullBodyInto(this.bodyWaiter);
+    } else if (data.length === 0 && this.head !== null && this.conn.responseState === "BODY") {
+      // The client closed its side while the response streams: it hung up (as node:http
+      // takes it). A half-close before the response started still gets the response.
+      this.destroy();
     } else if (this.head === null) {
       if (this.timerKind === "keepAlive" && data.length > 0) {
         this.arm("header", this.ctx.options.headerTimeout);
@@ -178,13 +198,14 @@ export class Session implements Exchange {
 
   private start(head: RequestHead): void {
     this.head = head;
-    this.startedAt = new Date();
+    if (this.ctx.accessLog !== null) this.startedAt = new Date();
     const opts = this.ctx.options;
     this.arm("response", opts.responseTimeout);
+    this.requestError = null;
     this.cgiVars = buildCgiVars(head, this.socket, this.ctx);
     this.input = head.hasBody
       ? new BodyInputStream(() => this.pullBody(), Number.POSITIVE_INFINITY)
-      : new BodyInputStream(() => null, 0);
+      : NO_BODY;
     const handler = new ExchangeHandler(this, this.ctx.serverSoftware);
     handler.run(this.ctx.app).catch((error: unknown) => {
       this.ctx.logError(`error while sending the error page: ${inspect(error)}`);
@@ -196,7 +217,7 @@ export class Session implements Exchange {
   private pullBody(): Uint8Array | null | Promise<Uint8Array | null> {
     if (this.closed) throw clientGone();
     const cont = this.conn.sendContinue();
-    if (cont) this.writeRaw(cont, true);
+    if (cont) this.writeRaw(cont, false, true);
     return new Promise((resolve, reject) => this.pullBodyInto({ resolve, reject }));
   }
 
@@ -209,7 +230,10 @@ export class Session implements Exchange {
       event = this.conn.nextEvent();
     } catch (error) {
       this.bodyWaiter = null;
-      this.ctx.logRejection(error as ProtocolError, this.socket.remoteAddress ?? "-");
+      if (error instanceof ProtocolError) {
+        this.requestError = error;
+        this.ctx.logRejection(error, this.socket.remoteAddress ?? "-");
+      }
       waiter.reject(error);
       return;
     }
@@ -240,26 +264,36 @@ export class Session implements Exchange {
     }
   }
 
-  writeHead(status: string, headers: Headers): void | Promise<void> {
+  writeHead(status: string, headers: Headers, more: boolean): void | Promise<void> {
     const bytes = this.conn.sendResponse(status, headers, {
       date: httpDate(),
       close: this.ctx.closing,
     });
-    return this.writeRaw(bytes, false);
+    return this.writeRaw(bytes, more);
   }
 
-  writeBody(data: Uint8Array): void | Promise<void> {
+  writeBody(data: Uint8Array, more: boolean): void | Promise<void> {
     const bytes = this.conn.sendData(data);
-    if (bytes.length > 0) return this.writeRaw(bytes, false);
+    if (bytes.length > 0) return this.writeRaw(bytes, more);
+  }
+
+  rejectRequest(): void {
+    const error = this.requestError;
+    if (error === null || this.closed) return;
+    const bytes = this.conn.sendErrorResponse(error, { date: httpDate() });
+    if (bytes === null) return;
+    this.rejected = true;
+    this.writeRaw(bytes, true);
   }
 
   end(): void {
     const bytes = this.conn.sendEnd();
-    if (bytes.length > 0) this.writeRaw(bytes, false);
+    if (bytes.length > 0) this.writeRaw(bytes, true);
     this.flush();
   }
 
   done(status: string | undefined, bytesSent: number): void {
+    if (this.rejected && this.requestError !== null) status = String(this.requestError.status);
     const head = this.head;
     this.head = null;
     if (head !== null && this.ctx.accessLog !== null) {
@@ -276,6 +310,10 @@ export class Session implements Exchange {
     }
     this.flush();
     if (this.closed) return;
+    if (this.rejected) {
+      this.finish();
+      return;
+    }
     const state = this.conn.responseState;
     if (state === "ERROR" || state === "BODY" || this.timedOut) {
       this.destroy();
@@ -287,16 +325,16 @@ export class Session implements Exchange {
   }
 
   /**
-   * Queues bytes for the socket; they go out at the end of the response or once
-   * `FLUSH_AT` bytes wait. Returns a promise while more than `HIGH_WATER` bytes wait in
+   * Queues bytes for the socket; they go out at the end of the response, once `FLUSH_AT`
+   * bytes wait, or (unless `more` bytes follow synchronously) at the end of this turn. Returns a promise while more than `HIGH_WATER` bytes wait in
    * the socket, so the application feels the client's pace.
    */
-  private writeRaw(bytes: Uint8Array, flushNow: boolean): void | Promise<void> {
+  private writeRaw(bytes: Uint8Array, more: boolean, flushNow = false): void | Promise<void> {
     if (this.closed) throw clientGone();
     this.queue.push(bytes);
     this.queued += bytes.length;
     if (flushNow || this.queued >= FLUSH_AT) this.flush();
-    else if (!this.flushScheduled) {
+    else if (!more && !this.flushScheduled) {
       // A streaming app may pause between chunks: what it wrote goes out within one turn.
       this.flushScheduled = true;
       setImmediate(this.scheduledFlush);
@@ -331,6 +369,10 @@ export class Session implements Exchange {
   /** Called by the server's sweep when `deadline` passed. */
   onTimeout(): void {
     this.deadline = 0;
+    if (this.timerKind === "linger") {
+      this.destroy();
+      return;
+    }
     if (this.closed) return;
     switch (this.timerKind) {
       case "header":
@@ -348,6 +390,7 @@ export class Session implements Exchange {
           this.flush();
           this.socket.end(timeoutResponse(this.ctx.serverSoftware));
           this.closed = true;
+          this.linger();
           this.failPending(clientGone());
         } else this.destroy();
         return;
@@ -363,6 +406,7 @@ export class Session implements Exchange {
         if (this.conn.responseState === "IDLE") {
           this.socket.end(timeoutResponse(this.ctx.serverSoftware, "500 Internal Server Error"));
           this.closed = true;
+          this.linger();
           this.failPending(clientGone());
         } else this.destroy();
         return;
@@ -396,6 +440,23 @@ export class Session implements Exchange {
   private finish(): void {
     this.flush();
     if (!this.closed) this.socket.end();
+    this.linger();
+  }
+
+  /**
+   * Once the response has left for the kernel, gives the peer a little time to close its
+   * side after we closed ours, then cuts. Until then, no timer runs: a response still
+   * being written is governed by `responseTimeout` and graceful shutdown, as before the
+   * close. Reading goes on meanwhile: unread input would turn the final close into a
+   * reset, which can destroy response bytes still in flight.
+   */
+  private linger(): void {
+    if (this.timerKind === "linger") return;
+    this.arm("linger", 0);
+    if (this.socket.isPaused()) this.socket.resume();
+    const ms = Math.min(LINGER_MAX, this.ctx.options.headerTimeout || LINGER_MAX);
+    if (this.socket.writableFinished) this.arm("linger", ms);
+    else this.socket.once("finish", () => this.arm("linger", ms));
   }
 
   /** Cuts the connection at once. */

@@ -16,6 +16,7 @@ import type { Socket } from "node:net";
 import { httpDate } from "../handlers/date.ts";
 import { BodyInputStream, TextErrorStream } from "../streams.ts";
 import type { ErrorStream, WSGIApplication } from "../types.ts";
+import { unquoteLatin1 } from "../util.ts";
 import { pyFormat, pyRepr, pySplit, pyStrip } from "./python.ts";
 import { SocketReader } from "./reader.ts";
 import {
@@ -31,7 +32,6 @@ import {
   parseHeaderLines,
   parseHttpVersion,
   TooManyHeaders,
-  unquoteLatin1,
 } from "./request.ts";
 import type { WSGIServer } from "./server.ts";
 import { SERVER_VERSION, ServerHandler, SYS_VERSION } from "./server-handler.ts";

@@ -59,19 +59,6 @@ export function parseHttpVersion(version: string): [major: number, minor: number
 }
 
 /**
- * `urllib.parse.unquote(path, "iso-8859-1")`: each valid `%XX` escape becomes the char
- * of that byte; an invalid escape (`%zz`, a lone `%`) is left as it is.
- *
- * @example unquoteLatin1("/caf%C3%A9") // "/cafÃ©"
- */
-export function unquoteLatin1(path: string): string {
-  if (!path.includes("%")) return path;
-  return path.replace(/%([0-9A-Fa-f]{2})/g, (_m, digits: string) =>
-    String.fromCharCode(Number.parseInt(digits, 16)),
-  );
-}
-
-/**
  * Reduces a leading `//...` to one `/` (gh-87389): clients read `//host/path` as a
  * scheme-relative URL, which makes an open redirect of a relative `Location`.
  */

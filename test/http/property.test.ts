@@ -1,5 +1,6 @@
 /**
- * Property tests of the HTTP core with fast-check, bounded to a few hundred runs each:
+ * Property tests of the HTTP core with fast-check, bounded to a few hundred runs each
+ * (`FUZZ_RUNS` raises them: `npm run fuzz`):
  * hostile bytes in any pieces only ever raise ProtocolError; a valid pipelined stream parses
  * the same however it is split; chunked framing written by the core reads back the same.
  */
@@ -8,6 +9,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ServerConnection } from "../../src/http/connection.ts";
 import { ProtocolError } from "../../src/http/errors.ts";
+import { fuzzRuns } from "../fuzz/runs.ts";
 import { bytes, exchange, text } from "./helpers.ts";
 
 /** Sorted, distinct cut offsets inside a buffer of `length` bytes. */
@@ -74,7 +76,7 @@ describe("property: hostile input", () => {
           return error === null || error instanceof ProtocolError;
         },
       ),
-      { numRuns: 400 },
+      { numRuns: fuzzRuns(400) },
     );
   });
 
@@ -92,7 +94,7 @@ describe("property: hostile input", () => {
           if (split.error !== null) assert.ok(whole.error instanceof ProtocolError);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: fuzzRuns(300) },
     );
   });
 });
@@ -186,7 +188,7 @@ describe("property: valid pipelined streams", () => {
           assert.deepEqual(exchange(raw, cuts), whole);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: fuzzRuns(300) },
     );
   });
 });
@@ -211,7 +213,7 @@ describe("property: chunked round trip", () => {
         }
         assert.deepEqual(Buffer.concat(received), Buffer.concat(pieces));
       }),
-      { numRuns: 300 },
+      { numRuns: fuzzRuns(300) },
     );
   });
 });

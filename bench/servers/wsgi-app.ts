@@ -1,0 +1,56 @@
+/**
+ * The minimal WSGI app both of our servers run (routes in common.ts). Hello world and the
+ * download are answered synchronously; only the upload, which awaits `wsgi.input`, is async.
+ */
+import type {
+  ResponseBody,
+  StartResponse,
+  WSGIApplication,
+  WSGIEnvironment,
+} from "../../src/types.ts";
+import { CHUNK, CHUNK_SIZE, downloadSize, HELLO } from "./common.ts";
+
+/** `size` bytes as 64 KiB views of the one preallocated chunk. */
+function* chunks(size: number): Generator<Uint8Array> {
+  for (let left = size; left > 0; left -= CHUNK_SIZE) {
+    yield left >= CHUNK_SIZE ? CHUNK : CHUNK.subarray(0, left);
+  }
+}
+
+/** Reads the body in 64 KiB reads, discards it, and answers with the byte count. */
+async function upload(
+  environ: WSGIEnvironment,
+  startResponse: StartResponse,
+): Promise<ResponseBody> {
+  const input = environ["wsgi.input"];
+  let received = 0;
+  for (;;) {
+    const chunk = await input.read(CHUNK_SIZE);
+    if (chunk.length === 0) break;
+    received += chunk.length;
+  }
+  const body = Buffer.from(String(received));
+  startResponse("200 OK", [
+    ["Content-Type", "text/plain"],
+    ["Content-Length", String(body.length)],
+  ]);
+  return [body];
+}
+
+export const app: WSGIApplication = (environ, startResponse) => {
+  const path = environ.PATH_INFO;
+  if (path === "/download") {
+    const size = downloadSize(environ.QUERY_STRING);
+    startResponse("200 OK", [
+      ["Content-Type", "application/octet-stream"],
+      ["Content-Length", String(size)],
+    ]);
+    return chunks(size);
+  }
+  if (path === "/upload") return upload(environ, startResponse);
+  startResponse("200 OK", [
+    ["Content-Type", "text/plain"],
+    ["Content-Length", String(HELLO.length)],
+  ]);
+  return [HELLO];
+};

@@ -1,0 +1,95 @@
+/**
+ * Micro-benchmark of the production server's per-request JavaScript (not a test): a
+ * `Session` over a fake socket runs the benchmark's hello-world app for pipelined GETs,
+ * so the number is the cost of our code (core, session, WSGI handler, environ, headers)
+ * without the kernel, the event loop's I/O or a load generator. Steadier than `npm run
+ * bench` on a busy machine, so it is the one to A/B a change to the hot path with.
+ *
+ * Run: taskset -c 1 node --import tsx bench/session.ts [requests] (default 2e5). Under tsx,
+ * esbuild's `keepNames` helper (`__name`) runs for every arrow function a class field
+ * creates, which the compiled server never does: for numbers to compare with production
+ * (and for --cpu-prof), run the compiled copy that `npm run bench` (or
+ * `tsc -p bench/tsconfig.servers.json`) writes: `node bench/out/build/bench/session.js`.
+ */
+import { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
+import { ServerContext } from "../src/server/context.ts";
+import { resolveOptions } from "../src/server/options.ts";
+import { Session } from "../src/server/session.ts";
+import { app } from "./servers/wsgi-app.ts";
+
+const GET = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n";
+/** Requests per data event: wrk sends one per connection, but batching keeps the loop cheap. */
+const BATCH = 100;
+const CHUNK = Buffer.from(GET.repeat(BATCH), "latin1");
+
+/** Just enough of a `net.Socket` for a Session; counts the bytes written. */
+class FakeSocket extends EventEmitter {
+  remoteAddress = "127.0.0.1";
+  remotePort = 50000;
+  writableLength = 0;
+  destroyed = false;
+  written = 0;
+  responses = 0;
+  private paused = false;
+  setNoDelay(): this {
+    return this;
+  }
+  pause(): this {
+    this.paused = true;
+    return this;
+  }
+  resume(): this {
+    this.paused = false;
+    return this;
+  }
+  isPaused(): boolean {
+    return this.paused;
+  }
+  write(data: Uint8Array): boolean {
+    this.written += data.length;
+    this.responses++;
+    return true;
+  }
+  cork(): void {}
+  uncork(): void {}
+  end(): this {
+    return this;
+  }
+  destroy(): this {
+    this.destroyed = true;
+    this.emit("close");
+    return this;
+  }
+}
+
+const ctx = new ServerContext(app, resolveOptions({ port: 0 }), false);
+ctx.serverPort = "8000";
+
+/** Sends `n` requests (in batches) and waits until every response was written. */
+async function run(n: number): Promise<number> {
+  const socket = new FakeSocket();
+  new Session(socket as unknown as Socket, ctx);
+  for (let sent = 0; sent < n; sent += BATCH) {
+    socket.emit("data", CHUNK);
+    while (socket.responses < sent + BATCH) await new Promise((r) => setImmediate(r));
+  }
+  socket.destroy();
+  return socket.written;
+}
+
+const n = Number(process.argv[2] ?? 2e5);
+await run(Math.min(n, 50_000)); // warm up
+const results: number[] = [];
+for (let i = 0; i < 9; i++) {
+  // CPU time, not wall time: time the machine gave to other processes does not count.
+  const start = process.cpuUsage();
+  await run(n);
+  const used = process.cpuUsage(start);
+  results.push(((used.user + used.system) * 1000) / n);
+}
+results.sort((a, b) => a - b);
+// The minimum is the run least disturbed by anything else on the machine.
+console.log(
+  `Session, hello-world GET, pipelined: ${results[0]?.toFixed(0)} ns of CPU per request (min of 9; median ${results[4]?.toFixed(0)})`,
+);

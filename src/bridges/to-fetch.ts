@@ -1,0 +1,235 @@
+/**
+ * `toFetchHandler(app)`: a WSGI application as a Fetch handler, `(Request) => Promise<Response>`,
+ * for Hono, Bun, Deno, workers or anything else that speaks the Fetch standard.
+ *
+ * Theory of operation: `FetchGatewayHandler` is a `BaseHandler` (the WSGI algorithm is
+ * not written again here) whose I/O hooks talk to a `Response`. The environ comes from the
+ * request's URL and headers; `wsgi.input` reads the request body lazily. When the
+ * handler sends the headers, the promise returned to the caller resolves with
+ * `new Response(stream, { status, statusText, headers })` (a null body for HEAD, 1xx, 204
+ * and 304). Body chunks go into that `ReadableStream`, which queues nothing ahead
+ * (high-water mark 0): `write_` enqueues a chunk and returns a promise that resolves only
+ * when the reader asks for the next one, so a slow reader slows the application instead
+ * of piling its output up in memory. Cancelling the stream, or
+ * aborting `request.signal`, is a client disconnect (docs/disconnects.md).
+ *
+ * @module
+ */
+import { statusForbidsBody } from "../handlers/base.ts";
+import { GatewayHandler } from "../handlers/gateway.ts";
+import type { ErrorSink } from "../handlers/simple.ts";
+import type { InputStream, WSGIApplication } from "../types.ts";
+import {
+  addHeaders,
+  defaultPort,
+  type HeaderPolicy,
+  mount,
+  normalizeMount,
+  toErrorStream,
+  unquoteLatin1,
+} from "./environ.ts";
+import { ClientLink } from "./link.ts";
+
+/** Options of `toFetchHandler`. */
+export interface ToFetchOptions extends HeaderPolicy {
+  /**
+   * The path the application is mounted at (`"/wsgi"`): it becomes `SCRIPT_NAME` and is
+   * cut from `PATH_INFO`. Requests outside it get a 404 without calling the application.
+   */
+  scriptName?: string;
+  /** Where `wsgi.errors` writes (default `process.stderr`). */
+  errors?: ErrorSink;
+  /** Extra environ keys for each request, such as `REMOTE_ADDR` from the platform; they win over the computed ones. */
+  environ?: (request: Request) => Record<string, unknown>;
+  /** The value of `wsgi.multiprocess` (default false). */
+  multiprocess?: boolean;
+}
+
+/** A Fetch handler: takes a `Request`, resolves with its `Response`. */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+/**
+ * Turns a WSGI application into a Fetch handler. The application runs through a
+ * `BaseHandler`, so it gets the same error page, `Content-Length` and `close()` handling
+ * as on the servers.
+ *
+ * @example
+ * const handler = toFetchHandler(app);
+ * const response = await handler(new Request("http://localhost/hello"));
+ * // Hono: honoApp.mount("/wsgi", toFetchHandler(app, { scriptName: "/wsgi" }), { replaceRequest: false })
+ */
+export function toFetchHandler(app: WSGIApplication, options: ToFetchOptions = {}): FetchHandler {
+  const prefix = normalizeMount(options.scriptName);
+  return (request) => {
+    const url = new URL(request.url);
+    const paths = mount(unquoteLatin1(url.pathname), prefix);
+    if (paths === undefined) {
+      return Promise.resolve(
+        new Response("Not Found\n", {
+          status: 404,
+          headers: { "Content-Type": "text/plain; charset=utf-8" },
+        }),
+      );
+    }
+    const scheme = url.protocol === "https:" ? "https" : "http";
+    const vars: Record<string, string> = {
+      REQUEST_METHOD: request.method,
+      SCRIPT_NAME: paths.SCRIPT_NAME,
+      PATH_INFO: paths.PATH_INFO,
+      QUERY_STRING: url.search.slice(1),
+      SERVER_NAME: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+      SERVER_PORT: url.port || defaultPort(scheme),
+      SERVER_PROTOCOL: "HTTP/1.1",
+    };
+    addHeaders(vars, request.headers, options);
+    vars.HTTP_HOST ??= url.host;
+    const extra = options.environ?.(request) ?? {};
+    const handler = new FetchGatewayHandler(request, vars, extra, scheme, options);
+    return handler.respond(app);
+  };
+}
+
+/** The `BaseHandler` behind `toFetchHandler`: one request, one `Response`. */
+class FetchGatewayHandler extends GatewayHandler {
+  private readonly link = new ClientLink();
+  private readonly request: Request;
+  private resolveResponse!: (response: Response) => void;
+  private rejectResponse!: (error: unknown) => void;
+  private readonly response: Promise<Response>;
+  private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  private pullWaiter: (() => void) | undefined;
+  /** True once the response's stream was closed normally. */
+  private ended = false;
+  /** The last error the handler logged: what a stream cut short errors with. */
+  private failure: unknown = undefined;
+
+  constructor(
+    request: Request,
+    cgiVars: Record<string, string>,
+    extra: Record<string, unknown>,
+    scheme: string,
+    options: ToFetchOptions,
+  ) {
+    super();
+    this.request = request;
+    this.cgiVars = { ...cgiVars, ...extra };
+    this.scheme = scheme;
+    this.wsgiMultiprocess = options.multiprocess ?? false;
+    this.stderr = toErrorStream(options.errors);
+    this.stdin = this.makeInput();
+    this.response = new Promise<Response>((resolve, reject) => {
+      this.resolveResponse = resolve;
+      this.rejectResponse = reject;
+    });
+    const signal = request.signal;
+    if (signal.aborted) this.link.disconnect();
+    else signal.addEventListener("abort", () => this.link.disconnect(), { once: true });
+    this.link.onGone(() => {
+      // Headers not sent yet: nobody is waiting for the Response any more.
+      this.rejectResponse(signal.reason ?? new Error("the client went away"));
+    });
+  }
+
+  /** Runs the application; resolves with the Response once the headers are sent. */
+  respond(app: WSGIApplication): Promise<Response> {
+    this.run(app).then(
+      () => this.settle(),
+      (error: unknown) => this.settle(error),
+    );
+    return this.response;
+  }
+
+  /** After `run`: a response cut short (an error after the headers) errors the stream. */
+  private settle(error?: unknown): void {
+    const problem =
+      error ?? this.failure ?? new Error("the application failed after the response started");
+    this.rejectResponse(problem);
+    if (!this.ended && this.controller !== undefined && !this.link.gone) {
+      try {
+        this.controller.error(problem);
+      } catch {
+        // Already closed or errored.
+      }
+    }
+  }
+
+  private makeInput(): InputStream {
+    const body = this.request.body;
+    if (body === null) return this.link.input(() => null, 0);
+    const length = String(this.cgiVars.CONTENT_LENGTH ?? "");
+    const limit = length && /^\d+$/.test(length) ? Number(length) : Number.POSITIVE_INFINITY;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    return this.link.input(async () => {
+      reader ??= body.getReader();
+      const { done, value } = await reader.read();
+      return done ? null : value;
+    }, limit);
+  }
+
+  override logException(error: unknown): void {
+    this.failure = error;
+    super.logException(error);
+  }
+
+  override sendHeaders(): void {
+    this.link.check();
+    this.cleanupHeaders();
+    const code = Number(this.status!.slice(0, 3));
+    const headers = new Headers();
+    for (const [name, value] of this.headers!) headers.append(name, value);
+    // Everything Fetch may refuse is checked before headersSent is set, so a head it
+    // cannot carry (a 1xx status, a bad header name) gets the error page instead.
+    if (code < 200 || code > 599) {
+      throw new RangeError(`a Fetch Response cannot carry the status ${this.status}`);
+    }
+    const init = { status: code, statusText: this.status!.slice(4), headers };
+    if (this.request.method === "HEAD" || statusForbidsBody(code)) {
+      const response = new Response(null, init);
+      this.headersSent = true;
+      this.ended = true;
+      this.resolveResponse(response);
+      return;
+    }
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => {
+          controller = c;
+        },
+        pull: () => {
+          const waiter = this.pullWaiter;
+          this.pullWaiter = undefined;
+          waiter?.();
+        },
+        cancel: () => this.link.disconnect(),
+      },
+      new CountQueuingStrategy({ highWaterMark: 0 }),
+    );
+    const response = new Response(stream, init);
+    this.headersSent = true;
+    this.controller = controller;
+    this.resolveResponse(response);
+  }
+
+  protected override write_(data: Uint8Array): void | Promise<void> {
+    this.link.check();
+    const controller = this.controller!;
+    controller.enqueue(data);
+    if ((controller.desiredSize ?? 0) > 0) return;
+    return this.link.guard(
+      new Promise<void>((resolve) => {
+        this.pullWaiter = resolve;
+      }),
+    );
+  }
+
+  protected override flush_(): void {}
+
+  override finishContent(): void {
+    super.finishContent();
+    if (this.controller !== undefined && !this.ended) {
+      this.ended = true;
+      this.controller.close();
+    }
+  }
+}
