@@ -38,6 +38,7 @@ export async function runPrimary(
 ): Promise<RunningServer> {
   if (options.path) await clearStaleSocket(options.path);
   const live = new Set<Worker>();
+  const starting = new Set<Worker>();
   const retiring = new Set<Worker>();
   let stopping = false;
   let address: AddressInfo | string = options.path ?? {
@@ -54,6 +55,7 @@ export async function runPrimary(
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
       const worker = cluster.fork({ WSGIREF_WORKER: "1" });
+      starting.add(worker);
       let listening = false;
       worker.on("message", (message: unknown) => {
         if (message === STOPPED_LISTENING_MESSAGE && worker.isConnected()) {
@@ -67,10 +69,14 @@ export async function runPrimary(
           family: "",
           port: where.port,
         };
+        starting.delete(worker);
         live.add(worker);
+        // A worker that was still starting when the shutdown began stops now.
+        if (stopping) void retire(worker);
         resolve(worker);
       });
       worker.once("exit", (code, signal) => {
+        starting.delete(worker);
         live.delete(worker);
         const planned = stopping || retiring.delete(worker);
         if (!listening) {
@@ -112,7 +118,13 @@ export async function runPrimary(
   const close = (): Promise<void> => {
     closing ??= (async () => {
       stopping = true;
-      await Promise.all([...live].map(retire));
+      // Workers still starting are retired once they listen (or fail to start).
+      const exited = (worker: Worker) =>
+        new Promise<void>((resolve) => {
+          if (worker.isDead()) resolve();
+          else worker.once("exit", () => resolve());
+        });
+      await Promise.all([...[...live].map(retire), ...[...starting].map(exited)]);
       finish();
     })();
     return closing;

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { serve } from "../../src/server.ts";
 import type { WSGIApplication } from "../../src/types.ts";
-import { FIXTURES, killAll, startCli } from "../helpers/cli.ts";
+import { CliProcess, FIXTURES, killAll, startCli, TSX } from "../helpers/cli.ts";
 import { open, splitResponses } from "../helpers/wire.ts";
 
 const APP = join(FIXTURES, "app.ts");
@@ -193,5 +194,22 @@ describe("shutdown: signals to wsgiref serve", () => {
     await slow.until(() => false, 500);
     assert.equal(slow.closed, true);
     assert.equal(slow.received, "");
+  });
+});
+
+describe("shutdown: while workers are still starting", () => {
+  it("SIGTERM to a serve() program stops its workers once they listen, and it exits", async () => {
+    const script = join(FIXTURES, "serve-script.ts");
+    const child = spawn(process.execPath, ["--import", TSX, script], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const server = new CliProcess(child);
+    await server.until(
+      () => (server.stderr.match(/^worker \d+ starting$/gm)?.length ?? 0) === 2,
+      "two workers starting",
+    );
+    server.kill("SIGTERM");
+    assert.deepEqual(await server.exit(8000), { code: 0, signal: null });
+    assert.match(server.stderr, /^closed$/m);
   });
 });
