@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, lstatSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -166,6 +167,32 @@ describe("workers: failing at start-up", () => {
       assert.match(server.stderr, /^wsgiref: error: worker \d+ exited \(code 1\) before it/m);
     } finally {
       blocker.close();
+    }
+  });
+});
+
+describe("workers: on a Unix socket", () => {
+  it("clears a stale socket file, serves from both workers, and removes the file on stop", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wsgiref-workers-"));
+    const path = join(dir, "app.sock");
+    try {
+      // A server killed with SIGKILL leaves its socket file behind.
+      const code = `require("net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"))`;
+      try {
+        execFileSync(process.execPath, ["-e", code], { stdio: "ignore" });
+      } catch {
+        // killed, as intended
+      }
+      assert.ok(lstatSync(path).isSocket());
+      const server = startCli(["serve", APP, "--unix-socket", path, "--workers", "2"]);
+      await server.waitFor(/^Serving HTTP on unix:/m);
+      const pids = new Set<number>();
+      for (let i = 0; i < 6; i++) pids.add(Number((await get({ socketPath: path })).body));
+      assert.equal(pids.size, 2);
+      assert.deepEqual(await server.stop(), { code: 0, signal: null });
+      assert.equal(existsSync(path), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
