@@ -33,6 +33,15 @@ export class WSGIWarning extends Error {
   override name = "WSGIWarning";
 }
 
+/** Options of `validator`. */
+export interface ValidatorOptions {
+  /**
+   * Receives each `WSGIWarning` instead of `process.emitWarning`, so a harness can collect
+   * the warnings of one call without listening to the whole process.
+   */
+  onWarning?: (warning: WSGIWarning) => void;
+}
+
 /**
  * Wrap `app` in a WSGI application that forwards every request to it and checks that both
  * the application and the server calling it follow PEP 3333. A violation throws an
@@ -44,15 +53,18 @@ export class WSGIWarning extends Error {
  *   return [Buffer.from("Hello World")];
  * });
  */
-export function validator(app: WSGIApplication): WSGIApplication {
+export function validator(app: WSGIApplication, options: ValidatorOptions = {}): WSGIApplication {
+  const report = options.onWarning ?? emitWarning;
+  const warn: Warn = (message) => report(new WSGIWarning(message));
   return function validatedApp(...args: unknown[]): ResponseBody | Promise<ResponseBody> {
     if (args.length !== 2) fail(`Two arguments required (got ${args.length})`);
     const [environ, startResponse] = args;
-    checkEnviron(environ);
+    checkEnviron(environ, warn);
     if (typeof startResponse !== "function") {
       fail(`start_response must be a function (got ${repr(startResponse)})`);
     }
     const state: RequestState = {
+      warn,
       started: false,
       bodyClosed: false,
       where: `${environ.REQUEST_METHOD} ${environ.SCRIPT_NAME ?? ""}${environ.PATH_INFO ?? ""}`,
@@ -67,6 +79,8 @@ export function validator(app: WSGIApplication): WSGIApplication {
 
 /** What one request's checks share: whether `startResponse` ran and the body was closed. */
 interface RequestState {
+  /** Reports a questionable but legal behaviour. */
+  readonly warn: Warn;
   started: boolean;
   bodyClosed: boolean;
   /** The request, for the report of a body that was never closed. */
@@ -80,8 +94,12 @@ function fail(message: string): never {
   throw new AssertionError({ message, stackStartFn: fail });
 }
 
-function warn(message: string): void {
-  process.emitWarning(new WSGIWarning(message));
+/** Where a validator's warnings go. */
+type Warn = (message: string) => void;
+
+/** The default: `process.emitWarning`, so they reach `process.on("warning")` and stderr. */
+function emitWarning(warning: WSGIWarning): void {
+  process.emitWarning(warning);
 }
 
 /** Shows a value the way a message should name it, like Python's `repr()`. */
@@ -157,7 +175,7 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function checkEnviron(environ: unknown): asserts environ is WSGIEnvironment {
+function checkEnviron(environ: unknown, warn: Warn): asserts environ is WSGIEnvironment {
   if (typeof environ !== "object" || environ === null || !isPlainObject(environ)) {
     fail(
       `Environment is not of the right type: ${typeName(environ)} (environment: ${repr(environ)})`,
@@ -268,7 +286,7 @@ function startResponseWrapper(startResponse: StartResponse, state: RequestState)
       fail(`Invalid number of arguments to start_response: ${args.length} (${repr(args)})`);
     }
     const [status, headers, excInfo] = args;
-    const code = checkStatus(status);
+    const code = checkStatus(status, state.warn);
     checkHeaders(headers);
     checkContentType(code, headers);
     checkExcInfo(excInfo);
@@ -288,7 +306,7 @@ function startResponseWrapper(startResponse: StartResponse, state: RequestState)
 }
 
 /** Checks the status line and returns its code. */
-function checkStatus(status: unknown): number {
+function checkStatus(status: unknown, warn: Warn): number {
   checkStringType(status, "Status");
   const statusCode = FIRST_WORD.exec(status)?.[1] ?? "";
   if (statusCode === "") fail(`Status has no status code: ${repr(status)}`);

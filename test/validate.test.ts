@@ -442,6 +442,21 @@ describe("validator: environ", () => {
     assert.deepEqual(warnings, ["Unknown REQUEST_METHOD: 'BREW'"]);
   });
 
+  it("hands warnings to onWarning instead of process.emitWarning when given", async () => {
+    const received: WSGIWarning[] = [];
+    const app = validator(hello, { onWarning: (w) => received.push(w) });
+    const emitted = await warningsOf(async () => {
+      const { startResponse } = recorder();
+      const body = await app(makeEnviron({ REQUEST_METHOD: "BREW" }), startResponse);
+      await body.close?.();
+    });
+    assert.deepEqual(emitted, []);
+    assert.deepEqual(
+      received.map((w) => [w.name, w.message]),
+      [["WSGIWarning", "Unknown REQUEST_METHOD: 'BREW'"]],
+    );
+  });
+
   it("requires SCRIPT_NAME to be empty or start with /", async () => {
     await check(makeEnviron({ SCRIPT_NAME: "app" }), /SCRIPT_NAME doesn't start with \/: 'app'/);
   });

@@ -16,8 +16,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { fromFetchHandler } from "../../src/fetch.ts";
-import { collectWarnings } from "../../src/testing/warnings.ts";
-import type { ResponseBody, WSGIApplication } from "../../src/types.ts";
+import type { WSGIApplication } from "../../src/types.ts";
 import { validator } from "../../src/validate.ts";
 import { Probe, probeBody } from "./probe.ts";
 
@@ -518,11 +517,9 @@ export function caseOptions(
  */
 export async function runCase(surface: Surface, contractCase: ContractCase): Promise<void> {
   const probe = new Probe();
-  const checked = validator(contractCase.app(probe));
-  const app: WSGIApplication = (environ, startResponse) =>
-    collectWarnings(probe.warnings, (): ResponseBody | Promise<ResponseBody> =>
-      checked(environ, startResponse),
-    );
+  const app = validator(contractCase.app(probe), {
+    onWarning: (warning) => probe.warnings.push(warning),
+  });
   let response: ContractResponse | undefined;
   if (contractCase.disconnectAfter === undefined) {
     response = await surface.request(app, contractCase.request);
