@@ -92,6 +92,7 @@ export const REQUEST_STATE_NAMES: readonly RequestState[] = [
   "CLOSED",
   "ERROR",
 ];
+/** The response states, in index order. */
 export const RESPONSE_STATE_NAMES: readonly ResponseState[] = [
   "IDLE",
   "BODY",
@@ -100,6 +101,7 @@ export const RESPONSE_STATE_NAMES: readonly ResponseState[] = [
   "CLOSED",
   "ERROR",
 ];
+/** The triggers, in index order. */
 export const TRIGGER_NAMES: readonly Trigger[] = [
   "head",
   "bodyEnd",
@@ -112,6 +114,7 @@ export const TRIGGER_NAMES: readonly Trigger[] = [
   "error",
 ];
 
+/** Request-state indexes (R_), response-state indexes (W_) and trigger indexes (T_), for the compiled tables. */
 export const R_AWAIT_HEAD = 0;
 export const R_BODY = 1;
 export const R_DONE = 2;
@@ -147,6 +150,9 @@ function compile<S extends string>(
   return next;
 }
 
+/** The request side's transitions compiled: `REQUEST_NEXT[state * TRIGGERS + trigger]`. */
 export const REQUEST_NEXT = compile(REQUEST_STATE_NAMES, REQUEST_STATES);
+/** The response side's transitions compiled, the same way. */
 export const RESPONSE_NEXT = compile(RESPONSE_STATE_NAMES, RESPONSE_STATES);
+/** How many triggers there are: the stride of the compiled tables. */
 export const TRIGGERS = TRIGGER_NAMES.length;
