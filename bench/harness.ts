@@ -325,14 +325,4 @@ export function sampleRss(pid: number, ms = 100): { stop(): number } {
   };
 }
 
-/** The median of some numbers (the mean of the middle two for an even count). */
-export function median(values: number[]): number {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 export { sleep };

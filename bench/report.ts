@@ -96,6 +96,7 @@ export interface Results {
 const MiB = 1024 * 1024;
 const BASE = "node-http";
 
+/** The median of some numbers (the mean of the middle two for an even count). */
 function median(values: number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
