@@ -13,6 +13,7 @@ import { createServer as createTlsServer } from "node:tls";
 import type { WSGIApplication } from "../types.ts";
 import { ServerContext } from "./context.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
+import { addProcessListeners } from "./process-listeners.ts";
 import { Session } from "./session.ts";
 import { clearStaleSocket } from "./unix-socket.ts";
 import {
@@ -161,25 +162,24 @@ async function listen(
     if (message === SHUTDOWN_MESSAGE) stopWorker();
   };
   const ignore = () => {};
-  if (handleSignals) {
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  }
-  if (cluster.isWorker) {
-    // The primary coordinates shutdown: a terminal's Ctrl-C reaches the whole group.
-    process.on("message", onWorkerMessage);
-    process.on("SIGINT", ignore);
-    // A SIGTERM of its own (systemd signals every process of the service) drains this
-    // worker as the primary's message would, instead of cutting its requests.
-    process.on("SIGTERM", stopWorker);
-  }
-  function removeSignals() {
-    process.off("SIGTERM", onSignal);
-    process.off("SIGINT", onSignal);
-    process.off("message", onWorkerMessage);
-    process.off("SIGINT", ignore);
-    process.off("SIGTERM", stopWorker);
-  }
+  const removeSignals = addProcessListeners([
+    ...(handleSignals
+      ? ([
+          ["SIGTERM", onSignal],
+          ["SIGINT", onSignal],
+        ] as const)
+      : []),
+    // In a worker the primary coordinates shutdown: a terminal's Ctrl-C reaches the whole
+    // group, and a SIGTERM of its own (systemd signals every process of the service)
+    // drains this worker as the primary's message would, instead of cutting its requests.
+    ...(cluster.isWorker
+      ? ([
+          ["message", onWorkerMessage],
+          ["SIGINT", ignore],
+          ["SIGTERM", stopWorker],
+        ] as const)
+      : []),
+  ]);
 
   return {
     address,

@@ -16,6 +16,7 @@
 import cluster, { type Worker } from "node:cluster";
 import type { AddressInfo } from "node:net";
 import type { ServerOptions } from "./options.ts";
+import { addProcessListeners } from "./process-listeners.ts";
 import type { RunningServer } from "./server.ts";
 import { clearStaleSocket } from "./unix-socket.ts";
 
@@ -158,16 +159,15 @@ export async function runPrimary(
         rolling = false;
       });
   };
-  if (handleSignals) {
-    process.on("SIGTERM", onStop);
-    process.on("SIGINT", onStop);
-    process.on("SIGHUP", onHup);
-  }
-  function removeSignals() {
-    process.off("SIGTERM", onStop);
-    process.off("SIGINT", onStop);
-    process.off("SIGHUP", onHup);
-  }
+  const removeSignals = addProcessListeners(
+    handleSignals
+      ? [
+          ["SIGTERM", onStop],
+          ["SIGINT", onStop],
+          ["SIGHUP", onHup],
+        ]
+      : [],
+  );
 
   const started = Array.from({ length: options.workers }, () => fork());
   const startFailure = new Promise<never>((_resolve, reject) => {
