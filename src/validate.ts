@@ -13,6 +13,7 @@
  */
 import { AssertionError } from "node:assert";
 import { inspect } from "node:util";
+import { statusForbidsBody } from "./handlers/base.ts";
 import type {
   ErrorStream,
   HeaderTuple,
@@ -369,19 +370,17 @@ function checkHeaders(headers: unknown): asserts headers is HeaderTuple[] {
 }
 
 /**
- * Responses that must not have a body, and so need no `Content-Type`: 204 and 304 as in
- * CPython, and also 1xx (RFC 9110 §15.2), which CPython forgets.
+ * A Content-Type is required unless the status forbids a body: 204 and 304 as in CPython,
+ * and also 1xx (RFC 9110 §15.2), which CPython forgets.
  */
-const noMessageBody = (code: number) => code < 200 || code === 204 || code === 304;
-
 function checkContentType(code: number, headers: HeaderTuple[]): void {
   for (const [name] of headers) {
     if (name.toLowerCase() === "content-type") {
-      if (!noMessageBody(code)) return;
+      if (!statusForbidsBody(code)) return;
       fail(`Content-Type header found in a ${code} response, which must not return content.`);
     }
   }
-  if (!noMessageBody(code)) {
+  if (!statusForbidsBody(code)) {
     fail(`No Content-Type header found in headers (${repr(headers)})`);
   }
 }
