@@ -8,17 +8,21 @@
  * @module
  */
 import { type InspectOptionsStylized, inspect } from "node:util";
+import { isToken } from "./http/grammar.ts";
 import type { HeaderTuple } from "./types.ts";
 
-/** A field name is a token (RFC 9110 §5.1, §5.6.2): one or more of these characters. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 /**
- * The characters that end a header line or the string early: CR and LF (RFC 9112 §2.2
- * and RFC 9110 §5.5 forbid them in a field value) and NUL. A value holding one could
- * smuggle a second header, or a second response, past whoever wrote it.
+ * True if `value` holds a character that ends a header line or the string early: CR and LF
+ * (RFC 9112 §2.2 and RFC 9110 §5.5 forbid them in a field value) or NUL. A value holding
+ * one could smuggle a second header, or a second response, past whoever wrote it.
  */
-const LINE_BREAKERS = /[\r\n\0]/;
+function hasLineBreaker(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a || c === 0) return true;
+  }
+  return false;
+}
 
 /**
  * Python's `tspecials` (from `email`): characters that force a parameter value to be
@@ -43,7 +47,7 @@ function checkName(name: unknown): asserts name is string {
   if (typeof name !== "string") {
     throw new TypeError(`Header name must be a string, got ${kind(name)}`);
   }
-  if (!TOKEN.test(name)) {
+  if (!isToken(name)) {
     throw new TypeError(
       `Header name ${JSON.stringify(name)} is not a valid token (RFC 9110 §5.6.2)`,
     );
@@ -57,7 +61,7 @@ function checkValue(name: string, value: unknown, what = "value"): asserts value
       `Header ${what} for ${JSON.stringify(name)} must be a string, got ${kind(value)}`,
     );
   }
-  if (LINE_BREAKERS.test(value)) {
+  if (hasLineBreaker(value)) {
     throw new TypeError(
       `Header ${what} for ${JSON.stringify(name)} contains CR/LF/NUL: ${JSON.stringify(value)}`,
     );
@@ -119,13 +123,14 @@ export class Headers implements Iterable<HeaderTuple> {
     if (!Array.isArray(headers)) {
       throw new TypeError(`Headers must be a list of [name, value] tuples, got ${kind(headers)}`);
     }
-    headers.forEach((tuple: unknown, i) => {
+    for (let i = 0; i < headers.length; i++) {
+      const tuple: unknown = headers[i];
       if (!Array.isArray(tuple) || tuple.length !== 2) {
         throw new TypeError(`Header #${i} must be a [name, value] tuple, got ${inspect(tuple)}`);
       }
       checkName(tuple[0]);
       checkValue(tuple[0], tuple[1]);
-    });
+    }
     this.#headers = headers;
   }
 
@@ -223,7 +228,7 @@ export class Headers implements Iterable<HeaderTuple> {
     }
     for (const [key, param] of Object.entries(params)) {
       const paramName = key.replaceAll("_", "-");
-      if (!TOKEN.test(paramName)) {
+      if (!isToken(paramName)) {
         throw new TypeError(
           `Header parameter name ${JSON.stringify(paramName)} for ${JSON.stringify(name)} is not a valid token`,
         );

@@ -256,7 +256,19 @@ export function isHopByHop(headerName: string): boolean {
   if (typeof headerName !== "string") {
     throw new TypeError(`isHopByHop() takes a string, got ${typeof headerName}`);
   }
-  return HOP_BY_HOP.has(headerName.toLowerCase());
+  // Most names are none of them: their length alone says so, with no lower-cased copy.
+  switch (headerName.length) {
+    case 2:
+    case 7:
+    case 8:
+    case 10:
+    case 17:
+    case 18:
+    case 19:
+      return HOP_BY_HOP.has(headerName.toLowerCase());
+    default:
+      return false;
+  }
 }
 
 /**

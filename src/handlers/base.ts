@@ -54,7 +54,14 @@ export function statusForbidsBody(code: number): boolean {
   return code < 200 || code === 204 || code === 304;
 }
 
-const LATIN1 = /^[\0-\xff]*$/;
+/** True if every char of `text` is latin-1 (below 256): a loop, cheaper than a regex here. */
+function isLatin1(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
+/** Status strings already checked: an application gives the same few again and again. */
+const checkedStatuses = new Set<string>();
 const WSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const);
 const ERROR_HEADERS: HeaderTuple[] = [["Content-Type", "text/plain"]];
 const ERROR_BODY: Uint8Array = Buffer.from(
@@ -90,6 +97,29 @@ export function closeBody(body: unknown): void | Promise<void> {
   if (typeof close !== "function") return;
   const closing: unknown = close.call(body);
   if (isPromiseLike<void>(closing)) return Promise.resolve(closing);
+}
+
+/** Checks a WSGI status as CPython does (`NNN reason`, latin-1), plus no CR, LF or NUL. */
+function checkStatus(status: string): void {
+  checkString(status, "Status");
+  if (status.length < 4)
+    throw new AssertionError({ message: "Status must be at least 4 characters" });
+  if (!/^\d{3}$/.test(status.slice(0, 3))) {
+    throw new AssertionError({
+      message: `Status message must begin w/3-digit code: ${describe(status)}`,
+    });
+  }
+  if (status[3] !== " ") {
+    throw new AssertionError({
+      message: `Status message must have a space after code: ${describe(status)}`,
+    });
+  }
+  if (!isLatin1(status) || /[\r\n\0]/.test(status)) {
+    throw new AssertionError({
+      message: `Status must be latin-1 text without CR/LF/NUL: ${describe(status)}`,
+    });
+  }
+  if (checkedStatuses.size < 256) checkedStatuses.add(status);
 }
 
 /**
@@ -164,30 +194,57 @@ export abstract class BaseHandler {
    * the client (a failure while sending the error page) reject.
    */
   async run(application: WSGIApplication): Promise<void> {
+    const running = this.handle(application);
+    if (running) await running;
+  }
+
+  /**
+   * `run`, without a promise when nothing had to wait: a synchronous application whose
+   * body went out synchronously is handled (and closed) before this returns. Otherwise it
+   * returns a promise; errors `run` would reject with are thrown or rejected.
+   */
+  handle(application: WSGIApplication): void | Promise<void> {
     this.closed = false;
+    let finishing: void | Promise<void>;
     try {
       this.setupEnviron();
-      let result = application(this.environ, this.boundStartResponse);
-      if (isPromiseLike<ResponseBody>(result)) result = await result;
-      this.result = result;
-      const finishing = this.finishResponse();
-      if (finishing) await finishing;
-    } catch (error) {
-      try {
-        if (!isClientGone(error)) await this.handleError(error);
-      } catch (second) {
-        await this.close();
-        throw second;
+      const result = application(this.environ, this.boundStartResponse);
+      if (isPromiseLike<ResponseBody>(result)) {
+        finishing = Promise.resolve(result).then((body) => {
+          this.result = body;
+          return this.finishResponse();
+        });
+      } else {
+        this.result = result;
+        finishing = this.finishResponse();
       }
+    } catch (error) {
+      return this.recover(error);
     }
-    // CPython leaves the handler unclosed after an error it could not report to the
-    // client; we close it on every path, so subclasses can rely on close() (logging,
-    // releasing the connection). The body itself was closed when the error happened.
-    if (!this.closed) {
-      const closing = this.close();
-      if (closing) await closing;
-    }
+    if (finishing) return finishing.then(this.closeOnce, (error: unknown) => this.recover(error));
+    return this.closeOnce();
   }
+
+  /** After the application or its response failed: reports the error, then closes. */
+  private async recover(error: unknown): Promise<void> {
+    try {
+      if (!isClientGone(error)) await this.handleError(error);
+    } catch (second) {
+      await this.close();
+      throw second;
+    }
+    const closing = this.closeOnce();
+    if (closing) await closing;
+  }
+
+  /**
+   * CPython leaves the handler unclosed after an error it could not report to the client;
+   * we close it on every path, so subclasses can rely on close() (logging, releasing the
+   * connection). The body itself was closed when the error happened.
+   */
+  private readonly closeOnce = (): void | Promise<void> => {
+    if (!this.closed) return this.close();
+  };
 
   /** Builds `this.environ` for the request: `osEnviron`, the CGI variables, then the `wsgi.*` keys. */
   setupEnviron(): void {
@@ -216,9 +273,55 @@ export abstract class BaseHandler {
   /**
    * Sends the body, then closes it. A file-wrapper body goes to `sendfile()` first; a
    * synchronous iterable is iterated synchronously. On failure the body is closed and
-   * the error goes on to `run`.
+   * the error goes on to `run`. Returns a promise only if something had to wait.
    */
-  async finishResponse(): Promise<void> {
+  finishResponse(): void | Promise<void> {
+    const result = this.result;
+    // The usual body, an array, is sent without a promise unless a write must wait.
+    if (Array.isArray(result)) return this.finishChunks(result, 0);
+    return this.finishIterable();
+  }
+
+  /** Sends an array body from index `from`, synchronously until a write has to wait. */
+  private finishChunks(chunks: readonly unknown[], from: number): void | Promise<void> {
+    try {
+      for (let i = from; i < chunks.length; i++) {
+        const pending = this.write(chunks[i] as Uint8Array);
+        if (pending) {
+          return pending.then(
+            () => this.finishChunks(chunks, i + 1),
+            (error: unknown) => this.abandonBody(error),
+          );
+        }
+      }
+      const finishing = this.finishContent();
+      if (finishing) {
+        return finishing.then(
+          () => this.close(),
+          (error: unknown) => this.abandonBody(error),
+        );
+      }
+    } catch (error) {
+      return this.abandonBody(error);
+    }
+    return this.close();
+  }
+
+  /** After sending failed: closes the body, then throws the error on to `run`. */
+  private abandonBody(error: unknown): Promise<never> {
+    const result = this.result;
+    this.result = undefined;
+    const closing = closeBody(result);
+    if (closing) {
+      return closing.then(() => {
+        throw error;
+      });
+    }
+    throw error;
+  }
+
+  /** `finishResponse` for anything but an array: file wrappers, iterables, async iterables. */
+  private async finishIterable(): Promise<void> {
     // Awaits only what is really pending: a synchronous body over synchronous hooks
     // runs without a microtask per step.
     const result = this.result;
@@ -251,10 +354,7 @@ export abstract class BaseHandler {
         if (finishing) await finishing;
       }
     } catch (error) {
-      this.result = undefined;
-      const closing = closeBody(result);
-      if (closing) await closing;
-      throw error;
+      return this.abandonBody(error);
     }
     const closing = this.close();
     if (closing) await closing;
@@ -288,24 +388,7 @@ export abstract class BaseHandler {
     } else if (this.headers !== undefined) {
       throw new AssertionError({ message: "Headers already set!" });
     }
-    checkString(status, "Status");
-    if (status.length < 4)
-      throw new AssertionError({ message: "Status must be at least 4 characters" });
-    if (!/^\d{3}$/.test(status.slice(0, 3))) {
-      throw new AssertionError({
-        message: `Status message must begin w/3-digit code: ${describe(status)}`,
-      });
-    }
-    if (status[3] !== " ") {
-      throw new AssertionError({
-        message: `Status message must have a space after code: ${describe(status)}`,
-      });
-    }
-    if (!LATIN1.test(status) || /[\r\n\0]/.test(status)) {
-      throw new AssertionError({
-        message: `Status must be latin-1 text without CR/LF/NUL: ${describe(status)}`,
-      });
-    }
+    if (!checkedStatuses.has(status)) checkStatus(status);
     if (!Array.isArray(headers)) {
       throw new AssertionError({
         message: `Headers must be an array of [name, value] (got ${describe(headers)})`,
@@ -324,7 +407,7 @@ export abstract class BaseHandler {
           message: `Hop-by-hop header, '${name}: ${value}', not allowed`,
         });
       }
-      if (!LATIN1.test(name) || !LATIN1.test(value)) {
+      if (!isLatin1(name) || !isLatin1(value)) {
         throw new AssertionError({ message: `Header '${name}' must be latin-1 encodable` });
       }
     }

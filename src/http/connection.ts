@@ -293,6 +293,20 @@ export class ServerConnection {
   }
 
   /**
+   * `sendResponse`, with the head returned as text (one char per byte, latin-1) rather than
+   * encoded: for a server that copies it into one buffer with the first body bytes.
+   *
+   * @throws LocalProtocolError as `sendResponse`
+   */
+  sendResponseHead(
+    status: number | string,
+    headers: Iterable<ResponseHeader> = [],
+    options: SendOptions = {},
+  ): string {
+    return this.startResponse(status, headers, options, -1);
+  }
+
+  /**
    * A whole response in one buffer: head, body and end. Content-Length is set to the body's
    * length unless given (and then checked against it). The fastest path for small bodies.
    *
