@@ -120,6 +120,31 @@ describe("server: HTTP/1.1 connections", () => {
       conn.close();
     }));
 
+  it("answers thousands of pipelined requests to a synchronous app, in order", async () => {
+    // A synchronous app finishes each exchange inside the previous one's call stack
+    // unless the session loops: 5,000 at once would overflow the stack.
+    const sync: WSGIApplication = (environ, startResponse) => {
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [text(`hello ${environ.PATH_INFO}`)];
+    };
+    const server = await serve(sync, { port: 0, host: "127.0.0.1", errorLog: "/dev/null" });
+    try {
+      const conn = await open((server.address as { port: number }).port);
+      const n = 5000;
+      let all = "";
+      for (let i = 0; i < n; i++) all += GET(`/${i}`);
+      conn.send(all);
+      const count = (r: string) => r.split("HTTP/1.1 200 OK\r\n").length - 1;
+      const out = await conn.until((r) => count(r) >= n, 20_000);
+      assert.equal(count(out), n);
+      assert.ok(out.endsWith(`hello /${n - 1}`), "the last response is the last request's");
+      assert.ok(out.includes(`hello /2500HTTP/1.1 200 OK`), "responses come in request order");
+      conn.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it("closes after a response when the client says Connection: close", () =>
     withServer({}, async (port) => {
       const out = await exchange(port, GET("/x", "Connection: close\r\n"));

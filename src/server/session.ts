@@ -34,6 +34,11 @@ const FLUSH_AT = 256 * 1024;
 const COALESCE_MAX = 16 * 1024;
 /** Buffered request bytes past which the socket is paused until the app reads. */
 const PAUSE_AT = 256 * 1024;
+/**
+ * Pipelined requests answered in one turn, at most: a client that sends thousands at once
+ * waits a turn after each batch, so other connections are served meanwhile.
+ */
+const PIPELINE_BATCH = 64;
 /** On shutdown, how long a new connection may take to send its first request. */
 const FIRST_REQUEST_GRACE = 1000;
 /**
@@ -46,6 +51,8 @@ const FIRST_REQUEST_GRACE = 1000;
 const LINGER_MAX = 5000;
 
 const EMPTY = new Uint8Array(0);
+/** Node's undocumented (and fastest) way to copy a latin-1 string into a Buffer. */
+type Latin1Buffer = Buffer & { latin1Write(text: string, offset: number, length: number): number };
 /** The `wsgi.input` of every request without a body: always at its end, so one can be shared. */
 const NO_BODY = new BodyInputStream(() => null, 0);
 
@@ -68,9 +75,17 @@ export class Session implements Exchange {
   private head: RequestHead | null = null;
   private startedAt = new Date(0);
   private closed = false;
-  private queue: Uint8Array[] = [];
+  /** Bytes waiting for `flush`; a string is latin-1 text (a response head). */
+  private queue: Array<Uint8Array | string> = [];
   private queued = 0;
   private flushScheduled = false;
+  /** True while `pump` runs: an exchange that ends inside it leaves the next one to that loop. */
+  private pumping = false;
+  private pumpScheduled = false;
+  private readonly scheduledPump = () => {
+    this.pumpScheduled = false;
+    this.pump();
+  };
   private readonly scheduledFlush = () => {
     this.flushScheduled = false;
     if (!this.closed) this.flush();
@@ -79,8 +94,16 @@ export class Session implements Exchange {
     null;
   private drainWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   private timedOut = false;
+  /** When the data event being handled arrived (ms since the epoch), else 0. */
+  private eventTime = 0;
   /** The request's answer was a protocol error's (400, 413, ...): close after it. */
   private rejected = false;
+
+  /** What the handler could not report to the client (its error page failed): log and cut. */
+  private readonly onHandlerFailure = (error: unknown): void => {
+    this.ctx.logError(`error while sending the error page: ${inspect(error)}`);
+    this.destroy();
+  };
 
   /** A malformed request body found while the app read it, or null. */
   requestError: ProtocolError | null = null;
@@ -122,10 +145,24 @@ export class Session implements Exchange {
 
   private arm(kind: TimerKind, ms: number): void {
     this.timerKind = kind;
-    this.deadline = ms > 0 ? Date.now() + ms : 0;
+    this.deadline = ms > 0 ? this.now() + ms : 0;
+  }
+
+  /** The time, read once per data event: a synchronous exchange arms its timers with one reading. */
+  private now(): number {
+    return this.eventTime || Date.now();
   }
 
   private onData(data: Uint8Array): void {
+    this.eventTime = Date.now();
+    try {
+      this.receive(data);
+    } finally {
+      this.eventTime = 0;
+    }
+  }
+
+  private receive(data: Uint8Array): void {
     // After a protocol error was answered, nothing more is parsed (or logged again).
     if (this.closed || this.conn.phase === "error") return;
     try {
@@ -150,9 +187,33 @@ export class Session implements Exchange {
     }
   }
 
-  /** Pulls events between requests: a new head starts an exchange. */
+  /**
+   * Pulls events between requests: a new head starts an exchange. An exchange that ends
+   * synchronously (a synchronous app) ends inside `start`: its `done` leaves the next
+   * request to this loop rather than calling `pump` again, so pipelined requests never nest
+   * on the stack.
+   */
   private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.pumpEvents();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpEvents(): void {
+    let started = 0;
     while (this.head === null && !this.closed) {
+      if (started === PIPELINE_BATCH) {
+        if (this.conn.bufferedBytes > PAUSE_AT) this.socket.pause();
+        if (!this.pumpScheduled) {
+          this.pumpScheduled = true;
+          setImmediate(this.scheduledPump);
+        }
+        return;
+      }
       let event: ReturnType<ServerConnection["nextEvent"]>;
       try {
         event = this.conn.nextEvent();
@@ -162,8 +223,9 @@ export class Session implements Exchange {
       }
       switch (event.type) {
         case "request":
+          started++;
           this.start(event);
-          return;
+          break;
         case "need-data":
           if (this.socket.isPaused()) this.socket.resume();
           if (this.conn.peerClosed) this.finish();
@@ -207,10 +269,11 @@ export class Session implements Exchange {
       ? new BodyInputStream(() => this.pullBody(), Number.POSITIVE_INFINITY)
       : NO_BODY;
     const handler = new ExchangeHandler(this, this.ctx.serverSoftware);
-    handler.run(this.ctx.app).catch((error: unknown) => {
-      this.ctx.logError(`error while sending the error page: ${inspect(error)}`);
-      this.destroy();
-    });
+    try {
+      handler.handle(this.ctx.app)?.catch(this.onHandlerFailure);
+    } catch (error) {
+      this.onHandlerFailure(error);
+    }
   }
 
   /** The `wsgi.input` source: the next piece of the body, or null at its end. */
@@ -265,11 +328,11 @@ export class Session implements Exchange {
   }
 
   writeHead(status: string, headers: Headers, more: boolean): void | Promise<void> {
-    const bytes = this.conn.sendResponse(status, headers, {
-      date: httpDate(),
+    const head = this.conn.sendResponseHead(status, headers, {
+      date: httpDate(this.now()),
       close: this.ctx.closing,
     });
-    return this.writeRaw(bytes, more);
+    return this.writeRaw(head, more);
   }
 
   writeBody(data: Uint8Array, more: boolean): void | Promise<void> {
@@ -329,7 +392,11 @@ export class Session implements Exchange {
    * bytes wait, or (unless `more` bytes follow synchronously) at the end of this turn. Returns a promise while more than `HIGH_WATER` bytes wait in
    * the socket, so the application feels the client's pace.
    */
-  private writeRaw(bytes: Uint8Array, more: boolean, flushNow = false): void | Promise<void> {
+  private writeRaw(
+    bytes: Uint8Array | string,
+    more: boolean,
+    flushNow = false,
+  ): void | Promise<void> {
     if (this.closed) throw clientGone();
     this.queue.push(bytes);
     this.queued += bytes.length;
@@ -344,16 +411,35 @@ export class Session implements Exchange {
     }
   }
 
-  /** Sends the queued bytes: one write for small responses, a corked batch (writev) for large. */
+  /**
+   * Sends the queued bytes: small responses copied into one buffer (one write), large ones
+   * as a corked batch (one writev).
+   */
   private flush(): void {
     const queue = this.queue;
     if (queue.length === 0) return;
     const socket = this.socket;
-    if (queue.length === 1) socket.write(queue[0] as Uint8Array);
-    else if (this.queued <= COALESCE_MAX) socket.write(Buffer.concat(queue, this.queued));
-    else {
+    if (queue.length === 1) {
+      const only = queue[0] as Uint8Array | string;
+      if (typeof only === "string") socket.write(only, "latin1");
+      else socket.write(only);
+    } else if (this.queued <= COALESCE_MAX) {
+      const out = Buffer.allocUnsafe(this.queued) as Latin1Buffer;
+      let at = 0;
+      for (const piece of queue) {
+        if (typeof piece === "string") at += out.latin1Write(piece, at, piece.length);
+        else {
+          out.set(piece, at);
+          at += piece.length;
+        }
+      }
+      socket.write(out);
+    } else {
       socket.cork();
-      for (const bytes of queue) socket.write(bytes);
+      for (const piece of queue) {
+        if (typeof piece === "string") socket.write(piece, "latin1");
+        else socket.write(piece);
+      }
       socket.uncork();
     }
     this.queue = [];
