@@ -1,12 +1,15 @@
 /**
- * The benchmark's plumbing: pinned child processes, free ports, waiting for a server,
- * the load generators (wrk for request rates, curl for transfers), and RSS sampling.
+ * The benchmark's plumbing: pinned child processes, free ports, waiting for a server, the
+ * load generators (wrk for request rates, bench/transfer-client.py for transfers), and RSS
+ * and CPU sampling.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** The core the load generator (and the harness) runs on. */
 export const CLIENT_CPU = 0;
@@ -198,56 +201,57 @@ export async function wrk(url: string, connections: number, seconds: number): Pr
   return parseWrk(raw);
 }
 
-/** One transfer timed by curl. */
+/** The transfer client (bench/transfer-client.py): why it is not curl is in its docstring. */
+const TRANSFER_CLIENT = join(dirname(fileURLToPath(import.meta.url)), "transfer-client.py");
+
+/** Transfers timed by the transfer client. */
 export interface Transfer {
   /** Megabytes (10^6 bytes) per second. */
   mbps: number;
   seconds: number;
+  /** Body bytes moved, over all the repetitions. */
   bytes: number;
 }
 
-/** Downloads `bytes` from `url` with curl into /dev/null. */
-export async function download(url: string, bytes: number): Promise<Transfer> {
-  const out = await run("curl", [
-    "-sS",
-    "-o",
-    "/dev/null",
-    "-w",
-    "%{http_code} %{size_download} %{time_total}",
-    url,
+/**
+ * Runs the transfer client on the client core: `repeat` transfers of `bytes` each, one
+ * after the other, each on a fresh connection, timed together. The client checks every
+ * status and byte count and exits 1 on a failure (`run` then throws).
+ */
+async function transfer(
+  kind: "download" | "upload",
+  origin: string,
+  bytes: number,
+  repeat: number,
+): Promise<Transfer> {
+  const { hostname, port } = new URL(origin);
+  const out = await run("python3", [
+    TRANSFER_CLIENT,
+    kind,
+    hostname,
+    port,
+    String(bytes),
+    String(repeat),
   ]);
-  const [code, size, time] = out.trim().split(" ").map(Number) as [number, number, number];
-  if (code !== 200 || size !== bytes) {
-    throw new Error(`download from ${url}: status ${code}, ${size} of ${bytes} bytes`);
+  const result = JSON.parse(out) as { bytes: number; seconds: number };
+  if (result.bytes !== bytes * repeat) {
+    throw new Error(`${kind} at ${origin}: ${result.bytes} of ${bytes * repeat} bytes`);
   }
-  return { mbps: size / time / 1e6, seconds: time, bytes: size };
+  return {
+    mbps: result.bytes / result.seconds / 1e6,
+    seconds: result.seconds,
+    bytes: result.bytes,
+  };
 }
 
-/** Uploads the file `path` (`bytes` long) to `url` with curl (POST, Content-Length, no Expect). */
-export async function upload(url: string, path: string, bytes: number): Promise<Transfer> {
-  const out = await run("curl", [
-    "-sS",
-    "-X",
-    "POST",
-    "-H",
-    "Expect:",
-    "-H",
-    "Content-Type: application/octet-stream",
-    "-T",
-    path,
-    "-w",
-    "\n%{http_code} %{size_upload} %{time_total}",
-    url,
-  ]);
-  const lines = out.trim().split("\n");
-  const echoed = Number(lines[0]);
-  const [code, size, time] = (lines[1] ?? "").split(" ").map(Number) as [number, number, number];
-  if (code !== 200 || size !== bytes || echoed !== bytes) {
-    throw new Error(
-      `upload to ${url}: status ${code}, sent ${size}, server read ${echoed} of ${bytes}`,
-    );
-  }
-  return { mbps: size / time / 1e6, seconds: time, bytes: size };
+/** `repeat` downloads of `bytes` (`GET /download?bytes=N`) from the server at `origin`. */
+export function download(origin: string, bytes: number, repeat = 1): Promise<Transfer> {
+  return transfer("download", origin, bytes, repeat);
+}
+
+/** `repeat` uploads of `bytes` (`POST /upload`, Content-Length) to the server at `origin`. */
+export function upload(origin: string, bytes: number, repeat = 1): Promise<Transfer> {
+  return transfer("upload", origin, bytes, repeat);
 }
 
 /** The resident set size of `pid` in bytes (VmRSS), or 0 once it is gone. */

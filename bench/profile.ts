@@ -5,21 +5,12 @@
  * Usage: node --import tsx bench/profile.ts [hello|download|upload] [seconds|MiB] [server]
  *    or: node --import tsx bench/profile.ts FILE.cpuprofile (summarize a profile)
  *   hello     wrk -t1 -c50 for `seconds` (default 10)
- *   download  `MiB` (default 2048) in 100 MiB downloads with curl
- *   upload    `MiB` (default 2048) in 100 MiB uploads with curl
+ *   download  `MiB` (default 2048) in 100 MiB downloads (bench/transfer-client.py)
+ *   upload    `MiB` (default 2048) in 100 MiB uploads (bench/transfer-client.py)
  *   server    ours (default), node-http, hono or reference
  * Profiles go to bench/out/profile/; the summary is printed and saved next to them.
  */
-import {
-  closeSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { download, pinSelf, startServer, upload, wrk } from "./harness.ts";
@@ -125,19 +116,11 @@ async function main(): Promise<void> {
     console.log(`${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
   } else {
     const size = 100 * MiB;
-    const file = join(dir, "upload.bin");
-    const fd = openSync(file, "w");
-    ftruncateSync(fd, size);
-    closeSync(fd);
     const speeds: number[] = [];
     for (let done = 0; done < amount * MiB; done += size) {
-      const t =
-        workload === "download"
-          ? await download(`${url}/download?bytes=${size}`, size)
-          : await upload(`${url}/upload`, file, size);
+      const t = await (workload === "download" ? download : upload)(url, size);
       speeds.push(Math.round(t.mbps));
     }
-    rmSync(file);
     console.log(`${workload} MB/s: ${speeds.join(" ")}`);
   }
   await r.stop();

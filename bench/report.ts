@@ -29,10 +29,12 @@ export interface HelloRun {
   cpuSeconds: number;
 }
 
-/** One timed transfer. */
+/** One timed sample: `transferRepeat` transfers in a row. */
 export interface TransferRun {
   /** Megabytes (10^6 bytes) per second. */
   mbps: number;
+  /** Body bytes moved, over the transfers of the sample. */
+  bytes: number;
   seconds: number;
   /** CPU seconds the server used meanwhile. */
   cpuSeconds: number;
@@ -66,6 +68,8 @@ export interface Results {
     duration: number;
     reps: number;
     transferReps: number;
+    /** Transfers in a row per sample. */
+    transferRepeat: number;
     transfer: number;
     memory: number;
     idle: number;
@@ -80,7 +84,6 @@ export interface Results {
     python: string;
     gunicorn: string;
     wrk: string;
-    curl: string;
     pinning: string;
     loadBefore: number;
     loadAfter: number;
@@ -137,6 +140,8 @@ interface Summary {
   cpu: Record<string, number>;
   /** Requests (or MB) per server CPU-second. */
   perCpu: Record<string, number>;
+  /** Server CPU-seconds per GB (10^9 bytes) moved: transfers only. */
+  cpuPerGB: Record<string, number>;
 }
 
 const emptySummary = (): Summary => ({
@@ -147,6 +152,7 @@ const emptySummary = (): Summary => ({
   errors: {},
   cpu: {},
   perCpu: {},
+  cpuPerGB: {},
 });
 
 function summarize(results: Results, key: "c50" | "c1"): Summary {
@@ -176,9 +182,10 @@ function summarizeTransfers(results: Results, kind: "download" | "upload"): Summ
     // Over all the runs together: one transfer is too short to time CPU use well.
     const cpu = runs.reduce((sum, x) => sum + x.cpuSeconds, 0);
     const seconds = runs.reduce((sum, x) => sum + x.seconds, 0);
-    const megabytes = runs.reduce((sum, x) => sum + x.mbps * x.seconds, 0);
+    const bytes = runs.reduce((sum, x) => sum + x.bytes, 0);
     s.cpu[id] = cpu / seconds;
-    s.perCpu[id] = cpu > 0 ? megabytes / cpu : Number.NaN;
+    s.perCpu[id] = cpu > 0 ? bytes / 1e6 / cpu : Number.NaN;
+    s.cpuPerGB[id] = bytes > 0 ? cpu / (bytes / 1e9) : Number.NaN;
   }
   return s;
 }
@@ -328,8 +335,8 @@ function helloTable(results: Results, s: Summary): string {
 
 function transferTable(results: Results, all: Summaries): string {
   const rows = [
-    "| server | download MB/s | × node:http | server CPU | upload MB/s | × node:http | server CPU |",
-    "|---|--:|--:|--:|--:|--:|--:|",
+    "| server | download MB/s | × node:http | server CPU | server CPU-s per GB | upload MB/s | × node:http | server CPU | server CPU-s per GB |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
   for (const server of results.servers) {
     if (server.missing) continue;
@@ -341,9 +348,10 @@ function transferTable(results: Results, all: Summaries): string {
         withSpread(get(s.rate, id), get(s.spread, id)),
         ratio(get(s.rate, id) / get(s.rate, BASE)),
         percent(get(s.cpu, id)),
+        num(get(s.cpuPerGB, id), 2),
       );
     }
-    if (cells[0] === "—" && cells[3] === "—") continue;
+    if (cells[0] === "—" && cells[4] === "—") continue;
     rows.push(`| ${server.label} | ${cells.join(" | ")} |`);
   }
   return rows.join("\n");
@@ -404,11 +412,11 @@ export function render(results: Results): { markdown: string; svg: string } {
     `Taken ${results.date.replace("T", " ").slice(0, 16)} UTC with \`${results.command}\` (${results.seconds} s).`,
     "",
     `- Machine: ${m.cpu}, ${m.cores} cores, ${(m.memory / 1024 ** 3).toFixed(1)} GiB RAM, Linux ${m.kernel}.`,
-    `- Software: Node ${m.node}; ${m.python}; ${m.gunicorn}; ${m.wrk}; ${m.curl}.`,
+    `- Software: Node ${m.node}; ${m.python}; ${m.gunicorn}; ${m.wrk}.`,
     `- Pinning: ${m.pinning}. Each server is a child process on 127.0.0.1.`,
     `- Load average (1 min): ${m.loadBefore.toFixed(2)} before, ${m.loadAfter.toFixed(2)} after. Anything else running makes the absolute numbers noisier; the ratios less so, since the servers take turns and share the noise.`,
-    `- Hello world: \`wrk -t1 -cN -d${cfg.duration}s --latency\`, ${cfg.reps} run(s) per server, round-robin, medians${cfg.warmup ? ` (after a ${cfg.warmup} s warm-up)` : ""}; ±x% is half the range of the runs. Transfers: one \`curl\` client, ${size(cfg.transfer)}, ${cfg.transferReps} run(s) after one warm-up, medians; MB is 10^6 bytes.`,
-    "- Server CPU is the share of one core the server process (with its children) used during the run, from `/proc/<pid>/task/*/schedstat`. Well below 100%, something other than the server set the pace (the load generator, or other processes on the machine): compare the per-CPU-second columns then.",
+    `- Hello world: \`wrk -t1 -cN -d${cfg.duration}s --latency\`, ${cfg.reps} run(s) per server, round-robin, medians${cfg.warmup ? ` (after a ${cfg.warmup} s warm-up)` : ""}; ±x% is half the range of the runs. Transfers: one client, [transfer-client.py](transfer-client.py) (1 MiB \`recv_into\` and \`sendall\`: not curl, which set the pace), a fresh connection per transfer; a run is ${cfg.transferRepeat} transfer(s) of ${size(cfg.transfer)} back to back, ${cfg.transferReps} run(s) per server after one warm-up, medians; MB is 10^6 bytes.`,
+    "- Server CPU is the share of one core the server process (with its children) used during the run, from `/proc/<pid>/task/*/schedstat`. Well below 100%, something other than the server set the pace (the load generator, or other processes on the machine): compare the per-CPU-second columns then (for transfers, server CPU-seconds per GB moved: lower is better).",
     "",
     "## Targets",
     "",
@@ -431,7 +439,7 @@ export function render(results: Results): { markdown: string; svg: string } {
     "",
     helloTable(results, all.c1),
     "",
-    `## Transfers: ${size(cfg.transfer)} download (64 KiB chunks) and upload (read in 64 KiB chunks, discarded)`,
+    `## Transfers: ${size(cfg.transfer)} download (64 KiB chunks) and upload (read in 64 KiB chunks, discarded), ${cfg.transferRepeat} back to back per run`,
     "",
     transferTable(results, all),
     "",

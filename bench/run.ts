@@ -12,15 +12,7 @@
  * Read bench/README.md for what each workload does and how to read the table.
  */
 import { spawn, spawnSync } from "node:child_process";
-import {
-  closeSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -68,6 +60,7 @@ const config = quick
       duration: 1,
       reps: 1,
       transferReps: 1,
+      transferRepeat: 1,
       transfer: 8 * MiB,
       memory: 64 * MiB,
       idle: 200,
@@ -76,8 +69,10 @@ const config = quick
       warmup: 2,
       duration: 5,
       reps: 3,
-      // A 100 MiB transfer takes well under a second: cheap to repeat, and noisy alone.
+      // A 100 MiB transfer takes well under a second: too short to be steady alone, so one
+      // sample is transferRepeat of them in a row, and there are transferReps samples.
       transferReps: 5,
+      transferRepeat: 4,
       transfer: 100 * MiB,
       memory: 1024 * MiB,
       idle: 5000,
@@ -185,7 +180,6 @@ function machine(): Results["machine"] {
     python: python ?? "not installed",
     gunicorn: gunicornVersion ?? "not installed",
     wrk: firstLine("wrk", ["-v"])?.split(" [")[0] ?? "not installed",
-    curl: firstLine("curl", ["--version"])?.split(" (")[0] ?? "not installed",
     pinning: PINNING
       ? `load generator on CPU ${CLIENT_CPU}, server on CPU ${SERVER_CPU} (taskset)`
       : "none (needs 2 cores and taskset)",
@@ -281,15 +275,14 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
     }
     if (!skip.has("transfer")) {
       const size = config.transfer;
-      const file = join(OUT, `upload-${size}.bin`);
-      makeSparse(file, size);
+      const repeat = config.transferRepeat;
       for (const kind of ["download", "upload"] as const) {
-        log(`${kind} ${size / MiB} MiB, ${config.transferReps} × (after one warm-up)`);
-        const once = (r: Running): Promise<Transfer> =>
-          kind === "download"
-            ? download(url(r, `/download?bytes=${size}`), size)
-            : upload(url(r, "/upload"), file, size);
-        for (const r of running.values()) await once(r).catch(() => undefined);
+        log(
+          `${kind} ${size / MiB} MiB, ${config.transferReps} × (${repeat} in a row) after one warm-up`,
+        );
+        const transfers = (r: Running, n: number): Promise<Transfer> =>
+          (kind === "download" ? download : upload)(url(r, ""), size, n);
+        for (const r of running.values()) await transfers(r, 1).catch(() => undefined);
         await rounds<Transfer & { cpu: number }>(
           kind,
           running,
@@ -297,74 +290,55 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
           config.transferReps,
           async (server, r) => {
             const cpuBefore = cpuSeconds(r.pid);
-            const t = await once(r);
+            const t = await transfers(r, repeat);
             const cpu = cpuSeconds(r.pid) - cpuBefore;
             log(
-              `  ${server.id.padEnd(16)} ${t.mbps.toFixed(0).padStart(6)} MB/s  server CPU ${((cpu / t.seconds) * 100).toFixed(0)}%`,
+              `  ${server.id.padEnd(16)} ${t.mbps.toFixed(0).padStart(6)} MB/s  server CPU ${((cpu / t.seconds) * 100).toFixed(0)}%  ${(cpu / (t.bytes / 1e9)).toFixed(2)} CPU-s/GB`,
             );
             return { ...t, cpu };
           },
           (id, t) =>
             entry(results[kind], id, () => []).push({
               mbps: t.mbps,
+              bytes: t.bytes,
               seconds: t.seconds,
               cpuSeconds: t.cpu,
             }),
         );
       }
-      rmSync(file, { force: true });
     }
   } finally {
     for (const r of running.values()) await r.stop();
   }
 }
 
-function makeSparse(file: string, size: number): void {
-  const fd = openSync(file, "w");
-  try {
-    // A hole: no disk blocks, and reads are zeros from the page cache.
-    ftruncateSync(fd, size);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Peak RSS of ours and node:http over a large upload and a large download, fresh processes. */
 async function memory(results: Results, server: ServerDef): Promise<void> {
   const size = config.memory;
-  const file = join(OUT, `upload-${size}.bin`);
-  makeSparse(file, size);
   const mem = entry<MemoryResult>(results.memory, server.id, () => ({}));
-  try {
-    for (const kind of ["upload", "download"] as const) {
-      log(`memory: ${server.id}, ${size / MiB} MiB ${kind}`);
-      let r: Running;
-      try {
-        r = await start(server, 5000, `-memory-${kind}`);
-      } catch (error) {
-        results.failures.push(`memory ${kind}, ${server.id}: ${(error as Error).message}`);
-        continue;
-      }
-      try {
-        await sleep(200);
-        mem.startRss = Math.max(mem.startRss ?? 0, rss(r.pid));
-        const sampler = sampleRss(r.pid);
-        const url = `http://127.0.0.1:${r.port}`;
-        const t =
-          kind === "upload"
-            ? await upload(`${url}/upload`, file, size)
-            : await download(`${url}/download?bytes=${size}`, size);
-        const peak = sampler.stop();
-        mem[kind] = { peak, mbps: t.mbps };
-        log(`  peak RSS ${(peak / MiB).toFixed(1)} MiB at ${t.mbps.toFixed(0)} MB/s`);
-      } catch (error) {
-        results.failures.push(`memory ${kind}, ${server.id}: ${(error as Error).message}`);
-      } finally {
-        await r.stop();
-      }
+  for (const kind of ["upload", "download"] as const) {
+    log(`memory: ${server.id}, ${size / MiB} MiB ${kind}`);
+    let r: Running;
+    try {
+      r = await start(server, 5000, `-memory-${kind}`);
+    } catch (error) {
+      results.failures.push(`memory ${kind}, ${server.id}: ${(error as Error).message}`);
+      continue;
     }
-  } finally {
-    rmSync(file, { force: true });
+    try {
+      await sleep(200);
+      mem.startRss = Math.max(mem.startRss ?? 0, rss(r.pid));
+      const sampler = sampleRss(r.pid);
+      const origin = `http://127.0.0.1:${r.port}`;
+      const t = await (kind === "upload" ? upload : download)(origin, size, 1);
+      const peak = sampler.stop();
+      mem[kind] = { peak, mbps: t.mbps };
+      log(`  peak RSS ${(peak / MiB).toFixed(1)} MiB at ${t.mbps.toFixed(0)} MB/s`);
+    } catch (error) {
+      results.failures.push(`memory ${kind}, ${server.id}: ${(error as Error).message}`);
+    } finally {
+      await r.stop();
+    }
   }
 }
 
@@ -449,14 +423,17 @@ async function main(): Promise<void> {
     writeReports(results, results.complete ? BENCH : OUT);
     return;
   }
-  for (const tool of ["wrk", "curl"]) {
+  const only = list("only");
+  const skip = new Set(list("skip") ?? []);
+  // wrk for request rates; python3 runs bench/transfer-client.py for the transfers.
+  const tools = ["wrk"];
+  if (!skip.has("transfer") || !skip.has("memory")) tools.push("python3");
+  for (const tool of tools) {
     if (!have(tool)) {
       log(`bench: ${tool} is required (apt-get install ${tool})`);
       process.exit(1);
     }
   }
-  const only = list("only");
-  const skip = new Set(list("skip") ?? []);
   if (only) {
     const keep = new Set([...only, "node-http"]);
     for (let i = SERVERS.length - 1; i >= 0; i--) {
