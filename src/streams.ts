@@ -154,6 +154,23 @@ export class BodyInputStream implements InputStream {
     return this.gather(size === undefined || size < 0 ? Number.POSITIVE_INFINITY : size);
   }
 
+  /**
+   * At most `size` bytes with no copy: a view of what is buffered, or else of the next chunk
+   * from the source. `read(n)` returns exactly `n` bytes before the end, so it must copy
+   * whenever a read spans two chunks; `read1` never does.
+   */
+  async read1(size?: number): Promise<Uint8Array> {
+    checkSize(size, "read1");
+    const max = size === undefined || size < 0 ? Number.POSITIVE_INFINITY : size;
+    if (max === 0) return EMPTY;
+    if (this.buffered.length === 0) {
+      const chunk = await this.next();
+      if (chunk === null) return EMPTY;
+      this.buffered = chunk;
+    }
+    return this.take(Math.min(max, this.buffered.length));
+  }
+
   async readline(size?: number): Promise<Uint8Array> {
     checkSize(size, "readline");
     const max = size === undefined || size < 0 ? Number.POSITIVE_INFINITY : size;

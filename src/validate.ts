@@ -444,6 +444,17 @@ class InputWrapper implements InputStream {
     return checkBytes(data, "wsgi.input.read()");
   }
 
+  /** Present when the server's stream has it; PEP 3333 does not define `read1`. */
+  async read1(...args: unknown[]): Promise<Uint8Array> {
+    checkSizeArgs("read1", args);
+    const read1 = this.#input.read1;
+    if (typeof read1 !== "function") {
+      fail("wsgi.input.read1() is not offered by this server (it is not in PEP 3333)");
+    }
+    const data: unknown = await Reflect.apply(read1, this.#input, args);
+    return checkBytes(data, "wsgi.input.read1()");
+  }
+
   async readline(...args: unknown[]): Promise<Uint8Array> {
     checkSizeArgs("readline", args);
     const line: unknown = await Reflect.apply(this.#input.readline, this.#input, args);

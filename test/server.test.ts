@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { type RunningServer, type ServeOptions, serve } from "../src/server.ts";
@@ -139,6 +140,39 @@ describe("server: HTTP/1.1 connections", () => {
       assert.equal(count(out), n);
       assert.ok(out.endsWith(`hello /${n - 1}`), "the last response is the last request's");
       assert.ok(out.includes(`hello /2500HTTP/1.1 200 OK`), "responses come in request order");
+      conn.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("wsgi.input.read1() streams a large body as it arrives, and ends at its length", async () => {
+    const app: WSGIApplication = async (environ, startResponse) => {
+      const input = environ["wsgi.input"];
+      let total = 0;
+      let reads = 0;
+      const hash = createHash("sha256");
+      for (;;) {
+        const chunk = await input.read1!(65536);
+        if (chunk.length === 0) break;
+        assert.ok(chunk.length <= 65536);
+        hash.update(chunk);
+        total += chunk.length;
+        reads++;
+      }
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [text(`${total} ${reads > 1} ${hash.digest("hex")}`)];
+    };
+    const server = await serve(app, { port: 0, host: "127.0.0.1", errorLog: "/dev/null" });
+    try {
+      const body = Buffer.alloc(3 * 1024 * 1024 + 7, "abc");
+      const conn = await open((server.address as { port: number }).port);
+      conn.send(`POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n`);
+      conn.send(body);
+      conn.send(GET("/after"));
+      const [first] = splitResponses(await conn.responses(1, 10_000));
+      const digest = createHash("sha256").update(body).digest("hex");
+      assert.equal(first?.body, `${body.length} true ${digest}`);
       conn.close();
     } finally {
       await server.close();

@@ -38,6 +38,32 @@ describe("BodyInputStream", () => {
     assert.equal(text(await input.read()), "3444555666777888999");
   });
 
+  it("read1(n) hands out views of the chunks as they come, never copying", async () => {
+    const first = Buffer.from("abcdef");
+    const second = Buffer.from("ghij");
+    const input = new BodyInputStream(iterableSource([first, second]), 9);
+    const a = await input.read1(4);
+    assert.equal(text(a), "abcd");
+    assert.equal(a.buffer, first.buffer, "a view of the first chunk, not a copy");
+    // What is buffered comes first, and a read1 never waits for a second chunk.
+    assert.equal(text(await input.read1(100)), "ef");
+    const b = await input.read1();
+    assert.equal(text(b), "ghi", "cut at the limit of 9 bytes");
+    assert.equal(b.buffer, second.buffer);
+    assert.equal((await input.read1()).length, 0, "empty at the end");
+  });
+
+  it("read1 after readline returns the rest of the buffered chunk first", async () => {
+    const input = new BodyInputStream(
+      iterableSource([Buffer.from("line\nrest"), Buffer.from("!")]),
+    );
+    assert.equal(text(await input.readline()), "line\n");
+    assert.equal(text(await input.read1()), "rest");
+    assert.equal(text(await input.read1(0)), "", "read1(0) reads nothing");
+    assert.equal(text(await input.read1(-1)), "!");
+    await assert.rejects(input.read1(1.5), /read1\(\) takes an integer size/);
+  });
+
   it("keeps what it gathered when the source fails midway", async () => {
     let calls = 0;
     const input = new BodyInputStream(() => {

@@ -765,6 +765,34 @@ describe("validator: wsgi.input", () => {
     );
   });
 
+  it("read1() is passed through when the server offers it, with its size checked", async () => {
+    const seen: string[] = [];
+    const app = using(async (input) => {
+      seen.push(text([await input.read1!(2)]));
+      seen.push(text([await input.read1!()]));
+    });
+    await serve(app, makeEnviron({ "wsgi.input": BodyInputStream.of("abcd") }));
+    assert.deepEqual(seen, ["ab", "cd"]);
+    await rejectsWith(
+      using((input) => loose(input).read1!("2")),
+      /wsgi.input.read1\(\) size must be an integer \(got '2'\)/,
+    );
+    const withoutRead1 = BodyInputStream.of("x") as InputStream;
+    const plain: InputStream = {
+      read: (n) => withoutRead1.read(n),
+      readline: (n) => withoutRead1.readline(n),
+      readlines: (n) => withoutRead1.readlines(n),
+      [Symbol.asyncIterator]: () => withoutRead1[Symbol.asyncIterator](),
+    };
+    await assert.rejects(
+      serve(
+        using((input) => input.read1!()),
+        makeEnviron({ "wsgi.input": plain }),
+      ),
+      /read1\(\) is not offered by this server/,
+    );
+  });
+
   it("passes sizes and results through", async () => {
     const seen: unknown[] = [];
     const app = using(async (input) => {
