@@ -29,7 +29,7 @@ import { type Exchange, ExchangeHandler } from "./handler.ts";
 /** Buffered response bytes past which a write waits for the socket to drain. */
 const HIGH_WATER = 1024 * 1024;
 /** Corked bytes past which the session flushes without waiting for the end of the response. */
-const FLUSH_AT = 256 * 1024;
+const FLUSH_AT = 1024 * 1024;
 /** Queued pieces up to this size are copied into one buffer and sent with one write. */
 const COALESCE_MAX = 16 * 1024;
 /** Buffered request bytes past which the socket is paused until the app reads. */
