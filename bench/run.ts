@@ -5,7 +5,7 @@
  *
  * Usage: node --import tsx bench/run.ts [--quick] [--only=ID,ID] [--skip=WORKLOAD,...] [--render]
  *   --quick     tiny durations and sizes, one repetition (a smoke test, under a minute)
- *   --only      servers to run, by id (ours, reference, node-http, hono, cpython,
+ *   --only      servers to run, by id (ours, ours-read, reference, node-http, hono, cpython,
  *               gunicorn-sync, gunicorn-gthread); node:http always runs (the ratios need it)
  *   --skip      workloads to leave out: hello, transfer, memory, idle
  *   --render    only re-render RESULTS.md and results.svg from bench/out/results.json
@@ -71,8 +71,8 @@ const config = quick
       reps: 3,
       // A 100 MiB transfer takes well under a second: too short to be steady alone, so one
       // sample is transferRepeat of them in a row, and there are transferReps samples.
-      transferReps: 5,
-      transferRepeat: 4,
+      transferReps: 7,
+      transferRepeat: 10,
       transfer: 100 * MiB,
       memory: 1024 * MiB,
       idle: 5000,
@@ -84,6 +84,8 @@ const IDLE_KEEP_ALIVE = 120_000;
 
 interface ServerDef extends ServerInfo {
   command(keepAliveMs: number): string[];
+  /** The only workloads it runs, when not all. */
+  only?: ReadonlyArray<"hello" | "transfer">;
   /** Why it cannot run here, if it cannot. */
   missing?: string | undefined;
 }
@@ -122,6 +124,13 @@ const SERVERS: ServerDef[] = [
     label: "wsgiref serve (ours)",
     short: "wsgiref serve (ours)",
     command: compiled("ours.js"),
+  },
+  {
+    id: "ours-read",
+    label: "wsgiref serve (ours), upload read with read(65536)",
+    short: "ours, read(65536)",
+    command: (keepAlive) => [...compiled("ours.js")(keepAlive), "read"],
+    only: ["transfer"],
   },
   {
     id: "reference",
@@ -198,6 +207,7 @@ async function start(server: ServerDef, keepAlive = 5000, tag = ""): Promise<Run
 /** Runs `measure` for each rep, round-robin over the servers, so drift hits all alike. */
 async function rounds<T>(
   name: string,
+  workload: "hello" | "transfer",
   running: Map<string, Running>,
   results: Results,
   reps: number,
@@ -207,7 +217,7 @@ async function rounds<T>(
   for (let rep = 0; rep < reps; rep++) {
     for (const server of SERVERS) {
       const r = running.get(server.id);
-      if (!r) continue;
+      if (!r || !runs(server, workload)) continue;
       try {
         store(server.id, await measure(server, r, rep));
       } catch (error) {
@@ -217,6 +227,11 @@ async function rounds<T>(
       }
     }
   }
+}
+
+/** Whether `server` takes part in `workload`. */
+function runs(server: ServerDef, workload: "hello" | "transfer"): boolean {
+  return server.only === undefined || server.only.includes(workload);
 }
 
 async function helloAndTransfers(results: Results, skip: Set<string>): Promise<void> {
@@ -239,12 +254,14 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
         log(`hello world, ${c} connection(s), ${config.reps} × ${config.duration}s`);
         if (config.warmup > 0 && c === CONCURRENCY[0]) {
           for (const [id, r] of running) {
+            if (!runs(SERVERS.find((server) => server.id === id)!, "hello")) continue;
             log(`  warm-up ${id}`);
             await wrk(url(r, "/"), c, config.warmup).catch(() => undefined);
           }
         }
         await rounds<WrkResult & { cpu: number }>(
           `hello ${key}`,
+          "hello",
           running,
           results,
           config.reps,
@@ -285,6 +302,7 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
         for (const r of running.values()) await transfers(r, 1).catch(() => undefined);
         await rounds<Transfer & { cpu: number }>(
           kind,
+          "transfer",
           running,
           results,
           config.transferReps,

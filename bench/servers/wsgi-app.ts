@@ -1,6 +1,9 @@
 /**
  * The minimal WSGI app both of our servers run (routes in common.ts). Hello world and the
  * download are answered synchronously; only the upload, which awaits `wsgi.input`, is async.
+ * The upload reads with `read1(65536)` (chunks as they arrive, no copy, as node:http's
+ * `data` events) unless the server was started with `read` as its last argument: then with
+ * `read(65536)` (exact 64 KiB pieces, as Python apps read, copied across network reads).
  */
 import type {
   ResponseBody,
@@ -17,15 +20,19 @@ function* chunks(size: number): Generator<Uint8Array> {
   }
 }
 
-/** Reads the body in 64 KiB reads, discards it, and answers with the byte count. */
+/** How the upload route reads `wsgi.input`. */
+export const READ_MODE: "read1" | "read" = process.argv.at(-1) === "read" ? "read" : "read1";
+
+/** Reads the body in reads of up to 64 KiB, discards it, and answers with the byte count. */
 async function upload(
   environ: WSGIEnvironment,
   startResponse: StartResponse,
 ): Promise<ResponseBody> {
   const input = environ["wsgi.input"];
+  const exact = READ_MODE === "read" || input.read1 === undefined;
   let received = 0;
   for (;;) {
-    const chunk = await input.read(CHUNK_SIZE);
+    const chunk = exact ? await input.read(CHUNK_SIZE) : await input.read1!(CHUNK_SIZE);
     if (chunk.length === 0) break;
     received += chunk.length;
   }
