@@ -68,6 +68,38 @@ function checkValue(name: string, value: unknown, what = "value"): asserts value
   }
 }
 
+/**
+ * Whether two header names are equal ignoring case, as Python compares their `lower()`.
+ * ASCII names (all of them, in practice) are compared without making lower-cased copies.
+ */
+function sameName(a: string, b: string): boolean {
+  if (a === b) return true;
+  const n = a.length;
+  if (n === b.length) {
+    let i = 0;
+    for (; i < n; i++) {
+      const x = a.charCodeAt(i);
+      const y = b.charCodeAt(i);
+      if (x > 0x7f || y > 0x7f) break;
+      if (x !== y && asciiLower(x) !== asciiLower(y)) return false;
+    }
+    if (i === n) return true;
+  } else if (isAscii(a) && isAscii(b)) {
+    return false;
+  }
+  // Unicode lower-casing may change lengths ("İ" becomes two code units): the slow way.
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function asciiLower(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /** Throws a TypeError unless a name used to look headers up is a string. */
 function checkLookup(name: unknown): asserts name is string {
   if (typeof name !== "string") {
@@ -150,11 +182,10 @@ export class Headers implements Iterable<HeaderTuple> {
   /** Removes every header called `name`; does nothing if there is none. */
   delete(name: string): void {
     checkLookup(name);
-    const lower = name.toLowerCase();
     const list = this.#headers;
     let kept = 0;
     for (const tuple of list) {
-      if (tuple[0].toLowerCase() !== lower) list[kept++] = tuple;
+      if (!sameName(tuple[0], name)) list[kept++] = tuple;
     }
     list.length = kept;
   }
@@ -164,9 +195,8 @@ export class Headers implements Iterable<HeaderTuple> {
   get<D>(name: string, defaultValue: D): string | D;
   get<D>(name: string, defaultValue?: D): string | D | undefined {
     checkLookup(name);
-    const lower = name.toLowerCase();
     for (const [key, value] of this.#headers) {
-      if (key.toLowerCase() === lower) return value;
+      if (sameName(key, name)) return value;
     }
     return defaultValue;
   }
@@ -179,8 +209,7 @@ export class Headers implements Iterable<HeaderTuple> {
   /** The values of every header called `name`, in order; empty if there is none. */
   getAll(name: string): string[] {
     checkLookup(name);
-    const lower = name.toLowerCase();
-    return this.#headers.filter(([key]) => key.toLowerCase() === lower).map(([, value]) => value);
+    return this.#headers.filter(([key]) => sameName(key, name)).map(([, value]) => value);
   }
 
   /** Every header name, in order, duplicates included. */

@@ -154,6 +154,21 @@ describe("Headers wraps the list it is given", () => {
     assert.equal(JSON.stringify(headers), '[["A","1"]]');
   });
 
+  it("compares names ignoring case, as Python's str.lower() does, Unicode included", () => {
+    const list: HeaderTuple[] = [["Content-Type", "text/plain"]];
+    const headers = new Headers(list);
+    assert.equal(headers.get("CONTENT-type"), "text/plain");
+    assert.equal(headers.get("Content-Typ"), undefined);
+    assert.equal(headers.get("Content_Type"), undefined);
+    // Names pushed onto the wrapped list skip the checks; lookups still follow Python.
+    list.push(["İ", "dotted"], ["Straße", "sharp"]);
+    assert.equal(headers.get("i\u0307"), "dotted", '"İ".lower() is "i̇" (two code units)');
+    assert.equal(headers.get("STRASSE"), undefined, '"Straße".lower() is not "strasse"');
+    assert.equal(headers.get("STRAßE"), "sharp");
+    headers.delete("content-TYPE");
+    assert.deepEqual(headers.keys(), ["İ", "Straße"]);
+  });
+
   it("get() with a default returns it for a missing name", () => {
     const fallback: string | number = new Headers().get("X", 0);
     assert.equal(fallback, 0);

@@ -60,8 +60,8 @@ function isLatin1(text: string): boolean {
   return true;
 }
 
-/** Status strings already checked: an application gives the same few again and again. */
-const checkedStatuses = new Set<string>();
+/** Status strings already checked, with their codes: an application gives the same few again and again. */
+const checkedStatuses = new Map<string, number>();
 const WSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const);
 const ERROR_HEADERS: HeaderTuple[] = [["Content-Type", "text/plain"]];
 const ERROR_BODY: Uint8Array = Buffer.from(
@@ -100,7 +100,7 @@ export function closeBody(body: unknown): void | Promise<void> {
 }
 
 /** Checks a WSGI status as CPython does (`NNN reason`, latin-1), plus no CR, LF or NUL. */
-function checkStatus(status: string): void {
+function checkStatus(status: string): number {
   checkString(status, "Status");
   if (status.length < 4)
     throw new AssertionError({ message: "Status must be at least 4 characters" });
@@ -119,7 +119,9 @@ function checkStatus(status: string): void {
       message: `Status must be latin-1 text without CR/LF/NUL: ${describe(status)}`,
     });
   }
-  if (checkedStatuses.size < 256) checkedStatuses.add(status);
+  const code = Number(status.slice(0, 3));
+  if (checkedStatuses.size < 256) checkedStatuses.set(status, code);
+  return code;
 }
 
 /**
@@ -221,7 +223,12 @@ export abstract class BaseHandler {
     } catch (error) {
       return this.recover(error);
     }
-    if (finishing) return finishing.then(this.closeOnce, (error: unknown) => this.recover(error));
+    if (finishing) {
+      return finishing.then(
+        () => this.closeOnce(),
+        (error: unknown) => this.recover(error),
+      );
+    }
     return this.closeOnce();
   }
 
@@ -242,9 +249,9 @@ export abstract class BaseHandler {
    * we close it on every path, so subclasses can rely on close() (logging, releasing the
    * connection). The body itself was closed when the error happened.
    */
-  private readonly closeOnce = (): void | Promise<void> => {
+  private closeOnce(): void | Promise<void> {
     if (!this.closed) return this.close();
-  };
+  }
 
   /** Builds `this.environ` for the request: `osEnviron`, the CGI variables, then the `wsgi.*` keys. */
   setupEnviron(): void {
@@ -388,7 +395,7 @@ export abstract class BaseHandler {
     } else if (this.headers !== undefined) {
       throw new AssertionError({ message: "Headers already set!" });
     }
-    if (!checkedStatuses.has(status)) checkStatus(status);
+    const code = checkedStatuses.get(status) ?? checkStatus(status);
     if (!Array.isArray(headers)) {
       throw new AssertionError({
         message: `Headers must be an array of [name, value] (got ${describe(headers)})`,
@@ -415,7 +422,6 @@ export abstract class BaseHandler {
     // A copy: the server adds Content-Length and friends, which must not leak into a
     // header list the application reuses across requests (CPython wraps it in place).
     this.headers = new this.headersClass(headers.slice());
-    const code = Number(status.slice(0, 3));
     this.statusAllowsBody = !statusForbidsBody(code);
     this.bodyAllowed = this.statusAllowsBody && this.environ?.REQUEST_METHOD !== "HEAD";
     return this.boundWrite;

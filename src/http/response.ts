@@ -55,6 +55,39 @@ function statusLine(status: number | string): string {
   return line;
 }
 
+/**
+ * Whether the token `name` is `lower` in any case, without making a lower-cased copy. OR-ing
+ * 0x20 lower-cases a letter and changes no other tchar into a letter or `-`.
+ */
+function isNamed(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** The value of 1 to 15 decimal digits with optional surrounding whitespace, else -1. */
+function decimal(value: string): number {
+  let start = 0;
+  let end = value.length;
+  while (start < end && isSpace(value.charCodeAt(start))) start++;
+  while (end > start && isSpace(value.charCodeAt(end - 1))) end--;
+  if (end === start || end - start > 15) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const digit = value.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
+/** SP or HTAB, the whitespace a field value may be padded with. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
 /** The status code of a number or a status string (already validated by `statusLine`). */
 function statusCode(status: number | string): number {
   return typeof status === "number" ? status : Number(status.slice(0, 3));
@@ -166,24 +199,22 @@ export class ResponseFramer {
       }
       switch (name.length) {
         case 4:
-          sawDate ||= name.toLowerCase() === "date";
+          sawDate ||= isNamed(name, "date");
           break;
         case 6:
-          sawServer ||= name.toLowerCase() === "server";
+          sawServer ||= isNamed(name, "server");
           break;
-        case 10: {
-          const lower = name.toLowerCase();
-          if (lower === "connection") {
+        case 10:
+          if (isNamed(name, "connection")) {
             if (/(^|[\s,])close($|[\s,])/i.test(value)) keepAlive = false;
             if (code !== 101) continue;
-          } else if (lower === "keep-alive") {
+          } else if (isNamed(name, "keep-alive")) {
             continue;
           }
           break;
-        }
         case 14:
-          if (name.toLowerCase() === "content-length") {
-            const n = /^[0-9]{1,15}$/.test(value.trim()) ? Number(value.trim()) : -1;
+          if (isNamed(name, "content-length")) {
+            const n = decimal(value);
             if (n < 0 || contentLength >= 0) {
               throw new LocalProtocolError(
                 "ERR_INVALID_RESPONSE_CONTENT_LENGTH",
@@ -198,7 +229,7 @@ export class ResponseFramer {
           }
           break;
         case 17:
-          if (name.toLowerCase() === "transfer-encoding") continue;
+          if (isNamed(name, "transfer-encoding")) continue;
           break;
       }
       fields += `${name}: ${value}\r\n`;

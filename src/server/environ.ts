@@ -22,16 +22,39 @@ export function splitHost(host: string): [name: string, port: string | undefined
   return colon === -1 ? [host, undefined] : [host.slice(0, colon), host.slice(colon + 1)];
 }
 
+/** The client's address and port, as `REMOTE_ADDR` and `REMOTE_PORT` give them. */
+export interface Peer {
+  readonly address: string;
+  readonly port: string;
+}
+
+/** The peer of a socket, read once per connection. */
+export function peerOf(socket: Socket): Peer {
+  return {
+    address: socket.remoteAddress ?? "",
+    port: socket.remotePort === undefined ? "" : String(socket.remotePort),
+  };
+}
+
+/** The last Host split, since a server mostly sees the same Host again and again. */
+let lastHost = "";
+let lastSplit: [name: string, port: string | undefined] = ["", undefined];
+
 /** The CGI variables and `HTTP_*` keys of a request. */
 export function buildCgiVars(
   head: RequestHead,
-  socket: Socket,
+  peer: Peer,
   ctx: ServerContext,
 ): Record<string, string> {
   let serverName = ctx.serverName;
   let serverPort = ctx.serverPort;
-  if (head.host) {
-    const [name, port] = splitHost(head.host);
+  const host = head.host;
+  if (host) {
+    if (host !== lastHost) {
+      lastSplit = splitHost(host);
+      lastHost = host;
+    }
+    const [name, port] = lastSplit;
     serverName = name;
     serverPort = port || (ctx.scheme === "https" ? "443" : "80");
   }
@@ -43,8 +66,8 @@ export function buildCgiVars(
     SERVER_NAME: serverName,
     SERVER_PORT: serverPort,
     SERVER_PROTOCOL: head.version,
-    REMOTE_ADDR: socket.remoteAddress ?? "",
-    REMOTE_PORT: socket.remotePort === undefined ? "" : String(socket.remotePort),
+    REMOTE_ADDR: peer.address,
+    REMOTE_PORT: peer.port,
     RAW_URI: head.target,
   };
   const headers = head.headers;

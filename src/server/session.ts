@@ -23,7 +23,7 @@ import { LocalProtocolError, ProtocolError } from "../http/errors.ts";
 import type { RequestHead } from "../http/parser.ts";
 import { BodyInputStream } from "../streams.ts";
 import type { ServerContext } from "./context.ts";
-import { buildCgiVars } from "./environ.ts";
+import { buildCgiVars, type Peer, peerOf } from "./environ.ts";
 import { type Exchange, ExchangeHandler } from "./handler.ts";
 
 /** Buffered response bytes past which a write waits for the socket to drain. */
@@ -72,6 +72,7 @@ export class Session implements Exchange {
   private readonly conn: ServerConnection;
   private readonly socket: Socket;
   private readonly ctx: ServerContext;
+  private readonly peer: Peer;
   private head: RequestHead | null = null;
   private startedAt = new Date(0);
   private closed = false;
@@ -117,6 +118,7 @@ export class Session implements Exchange {
   constructor(socket: Socket, ctx: ServerContext) {
     this.socket = socket;
     this.ctx = ctx;
+    this.peer = peerOf(socket);
     this.scheme = ctx.scheme;
     this.multiprocess = ctx.multiprocess;
     this.conn = new ServerConnection(
@@ -252,7 +254,7 @@ export class Session implements Exchange {
       this.destroy();
       return;
     }
-    this.ctx.logRejection(error, this.socket.remoteAddress ?? "-");
+    this.ctx.logRejection(error, this.peer.address || "-");
     const bytes = this.conn.sendErrorResponse(error, { date: httpDate() });
     if (bytes) this.socket.write(bytes);
     this.finish();
@@ -264,7 +266,7 @@ export class Session implements Exchange {
     const opts = this.ctx.options;
     this.arm("response", opts.responseTimeout);
     this.requestError = null;
-    this.cgiVars = buildCgiVars(head, this.socket, this.ctx);
+    this.cgiVars = buildCgiVars(head, this.peer, this.ctx);
     this.input = head.hasBody
       ? new BodyInputStream(() => this.pullBody(), Number.POSITIVE_INFINITY)
       : NO_BODY;
@@ -295,7 +297,7 @@ export class Session implements Exchange {
       this.bodyWaiter = null;
       if (error instanceof ProtocolError) {
         this.requestError = error;
-        this.ctx.logRejection(error, this.socket.remoteAddress ?? "-");
+        this.ctx.logRejection(error, this.peer.address || "-");
       }
       waiter.reject(error);
       return;
@@ -361,7 +363,7 @@ export class Session implements Exchange {
     this.head = null;
     if (head !== null && this.ctx.accessLog !== null) {
       this.ctx.accessLog({
-        remoteAddr: this.socket.remoteAddress ?? "-",
+        remoteAddr: this.peer.address || "-",
         requestLine: `${head.method} ${head.target} ${head.version}`,
         status: status === undefined ? 0 : Number(status.slice(0, 3)),
         // A HEAD response carries no body, whatever the app returned.
