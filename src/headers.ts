@@ -8,7 +8,7 @@
  * @module
  */
 import { type InspectOptionsStylized, inspect } from "node:util";
-import { isToken } from "./http/grammar.ts";
+import { isFieldName, isToken } from "./http/grammar.ts";
 import type { HeaderTuple } from "./types.ts";
 
 /**
@@ -47,7 +47,7 @@ function checkName(name: unknown): asserts name is string {
   if (typeof name !== "string") {
     throw new TypeError(`Header name must be a string, got ${kind(name)}`);
   }
-  if (!isToken(name)) {
+  if (!isFieldName(name)) {
     throw new TypeError(
       `Header name ${JSON.stringify(name)} is not a valid token (RFC 9110 §5.6.2)`,
     );
@@ -75,29 +75,21 @@ function checkValue(name: string, value: unknown, what = "value"): asserts value
 function sameName(a: string, b: string): boolean {
   if (a === b) return true;
   const n = a.length;
-  if (n === b.length) {
-    let i = 0;
-    for (; i < n; i++) {
-      const x = a.charCodeAt(i);
-      const y = b.charCodeAt(i);
-      if (x > 0x7f || y > 0x7f) break;
-      if (x !== y && asciiLower(x) !== asciiLower(y)) return false;
-    }
-    if (i === n) return true;
-  } else if (isAscii(a) && isAscii(b)) {
-    return false;
+  if (n !== b.length) {
+    // Only "İ" (U+0130) lower-cases to more code units ("i̇"), so only it can even lengths out.
+    return (a.includes("\u0130") || b.includes("\u0130")) && a.toLowerCase() === b.toLowerCase();
   }
-  // Unicode lower-casing may change lengths ("İ" becomes two code units): the slow way.
-  return a.toLowerCase() === b.toLowerCase();
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x > 0x7f || y > 0x7f) return a.toLowerCase() === b.toLowerCase();
+    if (x !== y && asciiLower(x) !== asciiLower(y)) return false;
+  }
+  return true;
 }
 
 function asciiLower(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
-}
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
 }
 
 /** Throws a TypeError unless a name used to look headers up is a string. */

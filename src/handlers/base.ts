@@ -18,6 +18,7 @@
 import { AssertionError } from "node:assert";
 import type { FileHandle } from "node:fs/promises";
 import { Headers } from "../headers.ts";
+import { isFieldName } from "../http/grammar.ts";
 import type {
   ErrorStream,
   FileLike,
@@ -414,7 +415,8 @@ export abstract class BaseHandler {
           message: `Hop-by-hop header, '${name}: ${value}', not allowed`,
         });
       }
-      if (!isLatin1(name) || !isLatin1(value)) {
+      // A token is latin-1; names that passed once are found by lookup.
+      if (!(isFieldName(name) || isLatin1(name)) || !isLatin1(value)) {
         throw new AssertionError({ message: `Header '${name}' must be latin-1 encodable` });
       }
     }

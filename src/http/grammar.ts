@@ -255,6 +255,22 @@ export function isToken(value: string): boolean {
   return true;
 }
 
+/** Response field names already checked: an application sends the same few again and again. */
+const fieldNames = new Set<string>();
+/** How many names `fieldNames` keeps; past that, names are checked each time. */
+const FIELD_NAMES_MAX = 512;
+
+/**
+ * `isToken` for the field names of responses, remembering up to 512 names that passed: a
+ * lookup costs less than a scan. Only for names the application chose, never the client.
+ */
+export function isFieldName(name: string): boolean {
+  if (fieldNames.has(name)) return true;
+  if (!isToken(name)) return false;
+  if (fieldNames.size < FIELD_NAMES_MAX) fieldNames.add(name);
+  return true;
+}
+
 /**
  * Checks that a string is a valid `field-value` (RFC 9110 §5.5) as one line: only
  * `field-vchar`, SP and HTAB, each a char code below 256. Leading or trailing whitespace

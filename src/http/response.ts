@@ -17,7 +17,7 @@
  */
 import { STATUS_CODES } from "node:http";
 import { escapeBytes, LocalProtocolError } from "./errors.ts";
-import { isFieldValue, isToken } from "./grammar.ts";
+import { isFieldName, isFieldValue } from "./grammar.ts";
 
 /** A response header as the application gives it. */
 export type ResponseHeader = readonly [name: string, value: string];
@@ -110,7 +110,7 @@ export function informational(status: number | string, headers: Iterable<Respons
     );
   }
   for (const [name, value] of headers) {
-    if (!isToken(name) || !isFieldValue(value)) {
+    if (!isFieldName(name) || !isFieldValue(value)) {
       throw new LocalProtocolError(
         "ERR_INVALID_RESPONSE_HEADER",
         `invalid response header ${JSON.stringify(name)}: ${JSON.stringify(value)}`,
@@ -191,7 +191,7 @@ export class ResponseFramer {
     let sawDate = false;
     let sawServer = false;
     for (const [name, value] of headers) {
-      if (!isToken(name) || !isFieldValue(value)) {
+      if (!isFieldName(name) || !isFieldValue(value)) {
         throw new LocalProtocolError(
           "ERR_INVALID_RESPONSE_HEADER",
           `invalid response header ${JSON.stringify(name)}: ${JSON.stringify(value)}`,
