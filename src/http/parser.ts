@@ -158,6 +158,8 @@ export class HeadParser {
   private methodEnd = 0;
   private targetEnd = 0;
   private minor = 1;
+  /** The last Host value found valid on this connection. */
+  private validHost = "";
   private readonly line = new Int32Array(4);
 
   /** @param limits the limits to enforce (`maxRequestLineLength`, `maxHeaderCount`, ...) */
@@ -355,13 +357,15 @@ export class HeadParser {
             if (host !== null) {
               throw new ProtocolError("ERR_DUPLICATE_HOST", "more than one Host field line");
             }
-            if (!isValidAuthority(value)) {
+            // A keep-alive client sends the same Host every time: checked once.
+            if (value !== this.validHost && !isValidAuthority(value)) {
               throw new ProtocolError(
                 "ERR_INVALID_HOST",
                 `invalid Host "${excerpt(buf, start + vs, start + ve)}"`,
               );
             }
             host = value;
+            this.validHost = value;
           }
           break;
         case 6:

@@ -90,7 +90,9 @@ function isSpace(c: number): boolean {
 
 /** The status code of a number or a status string (already validated by `statusLine`). */
 function statusCode(status: number | string): number {
-  return typeof status === "number" ? status : Number(status.slice(0, 3));
+  if (typeof status === "number") return status;
+  const digit = (i: number) => status.charCodeAt(i) - 0x30;
+  return digit(0) * 100 + digit(1) * 10 + digit(2);
 }
 
 /**

@@ -429,11 +429,10 @@ export class Session implements Exchange {
       const out = Buffer.allocUnsafe(this.queued) as Latin1Buffer;
       let at = 0;
       for (const piece of queue) {
-        if (typeof piece === "string") at += out.latin1Write(piece, at, piece.length);
-        else {
-          out.set(piece, at);
-          at += piece.length;
-        }
+        at +=
+          typeof piece === "string"
+            ? out.latin1Write(piece, at, piece.length)
+            : copy(piece, out, at);
       }
       socket.write(out);
     } else {
@@ -574,6 +573,17 @@ export class Session implements Exchange {
   [inspect.custom](): string {
     return `Session ${this.socket.remoteAddress}:${this.socket.remotePort} ${inspect(this.conn)}`;
   }
+}
+
+/**
+ * Copies `bytes` into `out` at `at` and returns their length. Small pieces go byte by byte:
+ * `TypedArray#set` costs about 250 ns a call, far more than copying a short body.
+ */
+function copy(bytes: Uint8Array, out: Uint8Array, at: number): number {
+  const n = bytes.length;
+  if (n > 256) out.set(bytes, at);
+  else for (let i = 0; i < n; i++) out[at + i] = bytes[i] as number;
+  return n;
 }
 
 function timeoutResponse(server: string | undefined, status = "408 Request Timeout"): Buffer {

@@ -191,6 +191,18 @@ describe("HeadParser: header section", () => {
   });
 });
 
+describe("HeadParser: one parser per connection", () => {
+  it("checks every request's Host, though it checks a repeated valid one only once", () => {
+    const parser = new HeadParser();
+    const get = (host: string) => `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
+    assert.equal(parse(get("example.com:8080"), parser).host, "example.com:8080");
+    assert.equal(parse(get("example.com:8080"), parser).host, "example.com:8080");
+    assert.equal(codeOf(get("example.com:80:80"), parser), "ERR_INVALID_HOST");
+    assert.equal(codeOf(get("exa mple.com"), new HeadParser()), "ERR_INVALID_HOST");
+    assert.equal(parse(get("example.com:8080"), new HeadParser()).host, "example.com:8080");
+  });
+});
+
 describe("HeadParser: framing facts", () => {
   it("reads Content-Length", () => {
     const head = parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 42\r\n\r\n");
