@@ -68,7 +68,8 @@ const config = quick
   : {
       warmup: 2,
       duration: 5,
-      reps: 3,
+      // Five runs: the median then shrugs off two disturbed ones (the machine is shared).
+      reps: 5,
       // A 100 MiB transfer takes well under a second: too short to be steady alone, so one
       // sample is transferRepeat of them in a row, and there are transferReps samples.
       transferReps: 7,
