@@ -7,8 +7,8 @@
  * request head arrives, then starts the application and stops pulling. The request body
  * is pulled lazily by `wsgi.input` (sending `100 Continue` on the first read), so an app
  * that never reads never buffers a body: the socket is paused once a little is buffered.
- * Response bytes are corked and flushed once per response (or once a buffer fills), and a
- * write past `HIGH_WATER` waits for `drain`, so memory per connection stays bounded
+ * Response bytes go through `Output`, which sends a small response in one write and makes
+ * a slow reader hold the application back, so memory per connection stays bounded
  * whatever the body size. When the exchange ends, the session pulls again: the next
  * pipelined request, a drain of the unread body, or the end of the connection.
  *
@@ -25,13 +25,8 @@ import { BodyInputStream } from "../streams.ts";
 import type { ServerContext } from "./context.ts";
 import { buildCgiVars, type Peer, peerOf } from "./environ.ts";
 import { type Exchange, ExchangeHandler } from "./handler.ts";
+import { Output } from "./output.ts";
 
-/** Buffered response bytes past which a write waits for the socket to drain. */
-const HIGH_WATER = 1024 * 1024;
-/** Corked bytes past which the session flushes without waiting for the end of the response. */
-const FLUSH_AT = 1024 * 1024;
-/** Queued pieces up to this size are copied into one buffer and sent with one write. */
-const COALESCE_MAX = 16 * 1024;
 /** Buffered request bytes past which the socket is paused until the app reads. */
 const PAUSE_AT = 256 * 1024;
 /**
@@ -51,8 +46,6 @@ const FIRST_REQUEST_GRACE = 1000;
 const LINGER_MAX = 5000;
 
 const EMPTY = new Uint8Array(0);
-/** Node's undocumented (and fastest) way to copy a latin-1 string into a Buffer. */
-type Latin1Buffer = Buffer & { latin1Write(text: string, offset: number, length: number): number };
 /** The `wsgi.input` of every request without a body: always at its end, so one can be shared. */
 const NO_BODY = new BodyInputStream(() => null, 0);
 
@@ -76,10 +69,7 @@ export class Session implements Exchange {
   private head: RequestHead | null = null;
   private startedAt = new Date(0);
   private closed = false;
-  /** Bytes waiting for `flush`; a string is latin-1 text (a response head). */
-  private queue: Array<Uint8Array | string> = [];
-  private queued = 0;
-  private flushScheduled = false;
+  private readonly output: Output;
   /** True while `pump` runs: an exchange that ends inside it leaves the next one to that loop. */
   private pumping = false;
   private pumpScheduled = false;
@@ -87,13 +77,8 @@ export class Session implements Exchange {
     this.pumpScheduled = false;
     this.pump();
   };
-  private readonly scheduledFlush = () => {
-    this.flushScheduled = false;
-    if (!this.closed) this.flush();
-  };
   private bodyWaiter: { resolve(v: Uint8Array | null): void; reject(e: unknown): void } | null =
     null;
-  private drainWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   private timedOut = false;
   /** When the data event being handled arrived (ms since the epoch), else 0. */
   private eventTime = 0;
@@ -119,6 +104,7 @@ export class Session implements Exchange {
     this.socket = socket;
     this.ctx = ctx;
     this.peer = peerOf(socket);
+    this.output = new Output(socket);
     this.scheme = ctx.scheme;
     this.multiprocess = ctx.multiprocess;
     this.conn = new ServerConnection(
@@ -131,7 +117,6 @@ export class Session implements Exchange {
     socket.on("end", () => this.onData(EMPTY));
     socket.on("error", () => {});
     socket.on("close", () => this.onClose());
-    socket.on("drain", () => this.onDrain());
     ctx.sessions.add(this);
     this.arm("header", ctx.options.headerTimeout);
   }
@@ -354,7 +339,7 @@ export class Session implements Exchange {
   end(): void {
     const bytes = this.conn.sendEnd();
     if (bytes.length > 0) this.writeRaw(bytes, true);
-    this.flush();
+    this.output.flush();
   }
 
   done(status: string | undefined, bytesSent: number): void {
@@ -373,7 +358,7 @@ export class Session implements Exchange {
         userAgent: this.cgiVars.HTTP_USER_AGENT,
       });
     }
-    this.flush();
+    this.output.flush();
     if (this.closed) return;
     if (this.rejected) {
       this.finish();
@@ -389,68 +374,14 @@ export class Session implements Exchange {
     this.pump();
   }
 
-  /**
-   * Queues bytes for the socket; they go out at the end of the response, once `FLUSH_AT`
-   * bytes wait, or (unless `more` bytes follow synchronously) at the end of this turn. Returns a promise while more than `HIGH_WATER` bytes wait in
-   * the socket, so the application feels the client's pace.
-   */
+  /** Queues bytes for the socket (see `Output.write`); throws once the client is gone. */
   private writeRaw(
     bytes: Uint8Array | string,
     more: boolean,
     flushNow = false,
   ): void | Promise<void> {
     if (this.closed) throw clientGone();
-    this.queue.push(bytes);
-    this.queued += bytes.length;
-    if (flushNow || this.queued >= FLUSH_AT) this.flush();
-    else if (!more && !this.flushScheduled) {
-      // A streaming app may pause between chunks: what it wrote goes out within one turn.
-      this.flushScheduled = true;
-      setImmediate(this.scheduledFlush);
-    }
-    if (this.socket.writableLength > HIGH_WATER) {
-      return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
-    }
-  }
-
-  /**
-   * Sends the queued bytes: small responses copied into one buffer (one write), large ones
-   * as a corked batch (one writev).
-   */
-  private flush(): void {
-    const queue = this.queue;
-    if (queue.length === 0) return;
-    const socket = this.socket;
-    if (queue.length === 1) {
-      const only = queue[0] as Uint8Array | string;
-      if (typeof only === "string") socket.write(only, "latin1");
-      else socket.write(only);
-    } else if (this.queued <= COALESCE_MAX) {
-      const out = Buffer.allocUnsafe(this.queued) as Latin1Buffer;
-      let at = 0;
-      for (const piece of queue) {
-        at +=
-          typeof piece === "string"
-            ? out.latin1Write(piece, at, piece.length)
-            : copy(piece, out, at);
-      }
-      socket.write(out);
-    } else {
-      socket.cork();
-      for (const piece of queue) {
-        if (typeof piece === "string") socket.write(piece, "latin1");
-        else socket.write(piece);
-      }
-      socket.uncork();
-    }
-    this.queue = [];
-    this.queued = 0;
-  }
-
-  private onDrain(): void {
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const w of waiters) w.resolve();
+    return this.output.write(bytes, more, flushNow);
   }
 
   /** Called by the server's sweep when `deadline` passed. */
@@ -474,7 +405,7 @@ export class Session implements Exchange {
           `${code}: ${this.timerKind} not received in time from ${this.socket.remoteAddress}`,
         );
         if (this.head === null || this.conn.responseState === "IDLE") {
-          this.flush();
+          this.output.flush();
           this.socket.end(timeoutResponse(this.ctx.serverSoftware));
           this.closed = true;
           this.linger();
@@ -525,7 +456,7 @@ export class Session implements Exchange {
 
   /** Closes the connection once the bytes written so far are flushed. */
   private finish(): void {
-    this.flush();
+    this.output.flush();
     if (!this.closed) this.socket.end();
     this.linger();
   }
@@ -565,25 +496,12 @@ export class Session implements Exchange {
     const waiter = this.bodyWaiter;
     this.bodyWaiter = null;
     waiter?.reject(error);
-    const drains = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const w of drains) w.reject(error);
+    this.output.fail(error);
   }
 
   [inspect.custom](): string {
     return `Session ${this.socket.remoteAddress}:${this.socket.remotePort} ${inspect(this.conn)}`;
   }
-}
-
-/**
- * Copies `bytes` into `out` at `at` and returns their length. Small pieces go byte by byte:
- * `TypedArray#set` costs about 250 ns a call, far more than copying a short body.
- */
-function copy(bytes: Uint8Array, out: Uint8Array, at: number): number {
-  const n = bytes.length;
-  if (n > 256) out.set(bytes, at);
-  else for (let i = 0; i < n; i++) out[at + i] = bytes[i] as number;
-  return n;
 }
 
 function timeoutResponse(server: string | undefined, status = "408 Request Timeout"): Buffer {
