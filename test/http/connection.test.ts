@@ -206,6 +206,20 @@ describe("ServerConnection: response framing (exact bytes)", () => {
     );
   });
 
+  it("sendResponseHead gives the head sendResponse encodes, as latin-1 text", () => {
+    const headers: [string, string][] = [
+      ["Content-Type", "text/plain; charset=latin-1"],
+      ["X-Cafe", "cr\u00e8me"],
+    ];
+    const options = { date: "Thu, 01 Jan 1970 00:00:00 GMT" };
+    const encoded = after(GET).sendResponse("200 OK", headers, options);
+    const conn = after(GET);
+    const head = conn.sendResponseHead("200 OK", headers, options);
+    assert.equal(head, Buffer.from(encoded).toString("latin1"));
+    assert.match(head, /\r\nX-Cafe: cr\u00e8me\r\n/);
+    assert.equal(text(conn.sendData(bytes("body"))), "4\r\nbody\r\n", "then chunked, as usual");
+  });
+
   it("chunks a body of unknown length for HTTP/1.1", () => {
     const conn = after(GET);
     assert.equal(
