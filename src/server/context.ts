@@ -17,19 +17,48 @@ import type { Session } from "./session.ts";
 const REJECTIONS_PER_SECOND = 10;
 
 /**
- * Opens a log destination: `-` is stderr, anything else a file appended to (its stream is
- * added to `opened`, to be closed with the server; lines after that are dropped).
+ * A log destination: `-` is stderr, anything else a file appended to. `reopen` opens the
+ * path anew (logrotate moved the file away); after `close`, lines are dropped.
  */
-function openLog(destination: string, opened: WriteStream[]): (line: string) => void {
-  if (destination === "-") return (line) => void process.stderr.write(line);
-  const stream = createWriteStream(destination, { flags: "a" });
-  stream.on("error", (error) =>
-    process.stderr.write(`wsgiref: cannot write log ${destination}: ${error.message}\n`),
-  );
-  opened.push(stream);
-  return (line) => {
-    if (!stream.writableEnded) stream.write(line);
+class LogFile {
+  private readonly destination: string;
+  private stream: WriteStream | null;
+  private closed = false;
+
+  constructor(destination: string) {
+    this.destination = destination;
+    this.stream = destination === "-" ? null : this.open();
+  }
+
+  /** Appends a line. */
+  readonly write = (line: string): void => {
+    if (this.stream === null) process.stderr.write(line);
+    else if (!this.closed) this.stream.write(line);
   };
+
+  /** Goes on in a new file at the same path; lines written before go to the old one. */
+  reopen(): void {
+    if (this.stream === null || this.closed) return;
+    const old = this.stream;
+    this.stream = this.open();
+    old.end();
+  }
+
+  /** Resolves once what was written is flushed and the file closed. */
+  close(): Promise<void> {
+    this.closed = true;
+    const stream = this.stream;
+    if (stream === null) return Promise.resolve();
+    return new Promise((resolve) => stream.end(resolve));
+  }
+
+  private open(): WriteStream {
+    const stream = createWriteStream(this.destination, { flags: "a" });
+    stream.on("error", (error) =>
+      process.stderr.write(`wsgiref: cannot write log ${this.destination}: ${error.message}\n`),
+    );
+    return stream;
+  }
 }
 
 /** The state shared by a server's sessions. */
@@ -59,7 +88,7 @@ export class ServerContext {
   /** Writes an access log line, or null when the access log is off. */
   readonly accessLog: ((record: AccessRecord) => void) | null;
   private readonly writeError: (line: string) => void;
-  private readonly logFiles: WriteStream[] = [];
+  private readonly logFiles: LogFile[] = [];
   private rejectionWindow = 0;
   private rejectionsInWindow = 0;
   private suppressed = 0;
@@ -78,11 +107,11 @@ export class ServerContext {
       maxBodySize: options.maxBodySize,
       maxDrainBytes: options.drainLimit,
     };
-    this.writeError = openLog(options.errorLog, this.logFiles);
+    this.writeError = this.openLog(options.errorLog);
     this.errorStream = new TextErrorStream(this.writeError);
     if (options.accessLog === "off") this.accessLog = null;
     else {
-      const write = openLog(options.accessLog, this.logFiles);
+      const write = this.openLog(options.accessLog);
       const format = options.accessLogFormat;
       this.accessLog = (record) => write(formatAccess(record, format));
     }
@@ -110,11 +139,21 @@ export class ServerContext {
     this.logError(`${error.code} ${error.status} from ${peer}: ${error.message}`);
   }
 
+  /** Reopens the log files at their paths, after logrotate (or someone) moved them away. */
+  reopenLogs(): void {
+    for (const log of this.logFiles) log.reopen();
+    this.logError("reopened the log files");
+  }
+
   /** Closes the log files once what was written to them is flushed. */
   async closeLogs(): Promise<void> {
-    await Promise.all(
-      this.logFiles.map((stream) => new Promise<void>((resolve) => stream.end(resolve))),
-    );
+    await Promise.all(this.logFiles.map((log) => log.close()));
+  }
+
+  private openLog(destination: string): (line: string) => void {
+    const log = new LogFile(destination);
+    this.logFiles.push(log);
+    return log.write;
   }
 
   /** Resolves once no session is open. */

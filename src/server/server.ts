@@ -18,6 +18,7 @@ import { Session } from "./session.ts";
 import { clearStaleSocket } from "./unix-socket.ts";
 import {
   RELEASED_MESSAGE,
+  REOPEN_LOGS_MESSAGE,
   runPrimary,
   SHUTDOWN_MESSAGE,
   STOPPED_LISTENING_MESSAGE,
@@ -25,7 +26,7 @@ import {
 
 /** Options of `serve`: any of the server's options, plus whether to handle signals. */
 export interface ServeOptions extends Partial<ServerOptions> {
-  /** Shut down gracefully on SIGTERM/SIGINT (and roll workers on SIGHUP). Default false. */
+  /** Shut down gracefully on SIGTERM/SIGINT, roll workers on SIGHUP, reopen logs on SIGUSR1. Default false. */
   handleSignals?: boolean;
 }
 
@@ -42,6 +43,11 @@ export interface RunningServer {
    * (answered with `Connection: close`) within `gracefulTimeout`, then are cut.
    */
   close(): Promise<void>;
+  /**
+   * Reopens the access and error log files at their paths, as SIGUSR1 does with
+   * `handleSignals` (in every worker): for logrotate without `copytruncate`.
+   */
+  reopenLogs(): void;
   /** `await using server = await serve(app)` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -158,8 +164,10 @@ async function listen(
 
   const onSignal = () => void close();
   const stopWorker = () => void close().then(() => process.exit(0));
+  const reopenLogs = () => ctx.reopenLogs();
   const onWorkerMessage = (message: unknown) => {
     if (message === SHUTDOWN_MESSAGE) stopWorker();
+    else if (message === REOPEN_LOGS_MESSAGE) reopenLogs();
   };
   const ignore = () => {};
   const removeSignals = addProcessListeners([
@@ -167,6 +175,7 @@ async function listen(
       ? ([
           ["SIGTERM", onSignal],
           ["SIGINT", onSignal],
+          ["SIGUSR1", reopenLogs],
         ] as const)
       : []),
     // In a worker the primary coordinates shutdown: a terminal's Ctrl-C reaches the whole
@@ -177,6 +186,8 @@ async function listen(
           ["message", onWorkerMessage],
           ["SIGINT", ignore],
           ["SIGTERM", stopWorker],
+          // systemd's `kill` signals every process of the service, workers included.
+          ["SIGUSR1", reopenLogs],
         ] as const)
       : []),
   ]);
@@ -186,6 +197,7 @@ async function listen(
     closed,
     options,
     close,
+    reopenLogs,
     [Symbol.asyncDispose]: close,
   };
 }

@@ -96,7 +96,7 @@ export class Session implements Exchange {
 
   // The Exchange interface, filled per request.
   cgiVars: Record<string, string> = {};
-  input: BodyInputStream = new BodyInputStream(() => null, 0);
+  input: BodyInputStream = NO_BODY;
   readonly scheme: string;
   readonly multiprocess: boolean;
 

@@ -9,7 +9,8 @@
  * - SIGTERM/SIGINT ask every worker to shut down gracefully (they exit 0), then the
  *   primary resolves `closed`;
  * - SIGHUP rolls the workers: a new one is started and listening before an old one is
- *   asked to stop, one at a time, so no request is refused.
+ *   asked to stop, one at a time, so no request is refused;
+ * - SIGUSR1 asks every worker to reopen its log files (after logrotate).
  *
  * @module
  */
@@ -26,6 +27,8 @@ export const SHUTDOWN_MESSAGE = "wsgiref:shutdown";
 export const STOPPED_LISTENING_MESSAGE = "wsgiref:stopped-listening";
 /** The primary's answer: every connection handed to the worker has been sent before it. */
 export const RELEASED_MESSAGE = "wsgiref:released";
+/** The message a worker gets when it should reopen its log files (the primary got SIGUSR1). */
+export const REOPEN_LOGS_MESSAGE = "wsgiref:reopen-logs";
 
 /** A worker that exited before it listened: the server cannot start. */
 export class WorkerStartError extends Error {
@@ -146,6 +149,11 @@ export async function runPrimary(
   };
 
   const onStop = () => void close();
+  // A message, not the signal: a worker not yet listening would take SIGUSR1 as Node's
+  // "start the inspector" (it opens its log files fresh anyway).
+  const reopenLogs = () => {
+    for (const worker of live) worker.send(REOPEN_LOGS_MESSAGE);
+  };
   let rolling = false;
   const onHup = () => {
     // A SIGHUP during a roll is ignored: the roll already loads the newest code.
@@ -165,6 +173,7 @@ export async function runPrimary(
           ["SIGTERM", onStop],
           ["SIGINT", onStop],
           ["SIGHUP", onHup],
+          ["SIGUSR1", reopenLogs],
         ]
       : [],
   );
@@ -190,6 +199,7 @@ export async function runPrimary(
     closed,
     options,
     close,
+    reopenLogs,
     [Symbol.asyncDispose]: close,
   };
 }

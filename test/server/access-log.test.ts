@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -144,4 +144,90 @@ describe("access log: destinations", () => {
     assert.equal(quiet.stderr, "");
     assert.match(logged.stderr, new RegExp(`^127\\.0\\.0\\.1 - - ${TIME} "GET /to-stderr`, "m"));
   });
+});
+
+/** The lines of `file` once it has `count` of them (or 5 s passed). */
+async function linesOf(file: string, count: number): Promise<string[]> {
+  const deadline = Date.now() + 5000;
+  let lines: string[] = [];
+  while (Date.now() < deadline) {
+    lines = existsSync(file) ? readFileSync(file, "latin1").split("\n").slice(0, -1) : [];
+    if (lines.length >= count) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return lines;
+}
+
+describe("access log: reopening after logrotate", () => {
+  it("reopenLogs() goes on in a new file at the path; the moved file keeps the earlier lines", async () => {
+    const access = join(dir, `rotate-${n++}.log`);
+    const errors = join(dir, `rotate-errors-${n++}.log`);
+    const server = await serve(app, {
+      port: 0,
+      host: "127.0.0.1",
+      accessLog: access,
+      errorLog: errors,
+    });
+    const port = (server.address as { port: number }).port;
+    try {
+      await exchange(port, request("/before"));
+      assert.equal((await linesOf(access, 1)).length, 1);
+      renameSync(access, `${access}.1`);
+      renameSync(errors, `${errors}.1`);
+      server.reopenLogs();
+      await exchange(port, request("/after"));
+      const now = await linesOf(access, 1);
+      assert.equal(now.length, 1);
+      assert.match(now[0] ?? "", /"GET \/after HTTP\/1\.1" 200 5$/);
+      const moved = await linesOf(`${access}.1`, 1);
+      assert.equal(moved.length, 1);
+      assert.match(moved[0] ?? "", /"GET \/before HTTP\/1\.1"/);
+      assert.match((await linesOf(errors, 1))[0] ?? "", /\] reopened the log files$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  for (const workers of ["1", "2"]) {
+    it(`SIGUSR1 reopens the log files (--workers ${workers})`, async () => {
+      const access = join(dir, `usr1-${workers}.log`);
+      const errors = join(dir, `usr1-errors-${workers}.log`);
+      const app = join(FIXTURES, "app.ts");
+      const server = startCli([
+        "serve",
+        app,
+        "--port",
+        "0",
+        "--workers",
+        workers,
+        "--access-log",
+        access,
+        "--error-log",
+        errors,
+      ]);
+      const port = await server.port();
+      await get(port, "/before");
+      assert.equal((await linesOf(access, 1)).length, 1);
+      renameSync(access, `${access}.1`);
+      process.kill(server.pid, "SIGUSR1");
+      // Each worker says so in the (new) error log once it reopened.
+      const reopened = await linesOf(errors, Number(workers));
+      assert.equal(
+        reopened.filter((l) => l.endsWith("reopened the log files")).length,
+        Number(workers),
+      );
+      for (let i = 0; i < 4; i++) await get(port, `/after-${i}`);
+      const now = await linesOf(access, 4);
+      assert.equal(now.length, 4, "every request after the signal is in the new file");
+      const moved = await linesOf(`${access}.1`, 1);
+      assert.equal(moved.length, 1, "the moved file keeps only the line from before");
+      assert.match(moved[0] ?? "", /"GET \/before /);
+      assert.deepEqual(await server.stop(), { code: 0, signal: null });
+      assert.doesNotMatch(
+        server.stderr,
+        /Debugger listening/,
+        "SIGUSR1 must not start the inspector",
+      );
+    });
+  }
 });
