@@ -40,10 +40,30 @@ export function peerOf(socket: Socket): Peer {
 let lastHost = "";
 let lastSplit: [name: string, port: string | undefined] = ["", undefined];
 
+/**
+ * The environ keys of one connection's last header names, by position: a keep-alive client
+ * sends the same names in the same order, and comparing a name costs less than looking its
+ * key up by hash.
+ */
+export class HeaderKeys {
+  private readonly names: string[] = [];
+  private readonly keys: string[] = [];
+
+  /** `environKey(name)` for the field at `index`. */
+  keyAt(index: number, name: string): string {
+    if (this.names[index] === name) return this.keys[index] as string;
+    const key = environKey(name);
+    this.names[index] = name;
+    this.keys[index] = key;
+    return key;
+  }
+}
+
 /** The CGI variables and `HTTP_*` keys of a request. */
 export function buildCgiVars(
   head: RequestHead,
   peer: Peer,
+  keys: HeaderKeys,
   ctx: ServerContext,
 ): Record<string, string> {
   let serverName = ctx.serverName;
@@ -76,7 +96,7 @@ export function buildCgiVars(
     const name = headers[i] as string;
     const value = headers[i + 1] as string;
     if (!keepUnderscores && head.underscoreNames && name.includes("_")) continue;
-    const key = environKey(name);
+    const key = keys.keyAt(i, name);
     const previous = vars[key];
     vars[key] = previous === undefined ? value : `${previous},${value}`;
   }

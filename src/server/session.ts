@@ -23,7 +23,7 @@ import { LocalProtocolError, ProtocolError } from "../http/errors.ts";
 import type { RequestHead } from "../http/parser.ts";
 import { BodyInputStream } from "../streams.ts";
 import type { ServerContext } from "./context.ts";
-import { buildCgiVars, type Peer, peerOf } from "./environ.ts";
+import { buildCgiVars, HeaderKeys, type Peer, peerOf } from "./environ.ts";
 import { type Exchange, ExchangeHandler } from "./handler.ts";
 import { Output } from "./output.ts";
 
@@ -66,6 +66,7 @@ export class Session implements Exchange {
   private readonly socket: Socket;
   private readonly ctx: ServerContext;
   private readonly peer: Peer;
+  private readonly headerKeys = new HeaderKeys();
   private head: RequestHead | null = null;
   private startedAt = new Date(0);
   private closed = false;
@@ -251,7 +252,7 @@ export class Session implements Exchange {
     const opts = this.ctx.options;
     this.arm("response", opts.responseTimeout);
     this.requestError = null;
-    this.cgiVars = buildCgiVars(head, this.peer, this.ctx);
+    this.cgiVars = buildCgiVars(head, this.peer, this.headerKeys, this.ctx);
     this.input = head.hasBody
       ? new BodyInputStream(() => this.pullBody(), Number.POSITIVE_INFINITY)
       : NO_BODY;
