@@ -579,9 +579,13 @@ export abstract class BaseHandler {
 const DEFAULT_OS_ENVIRON: Readonly<Record<string, string>> = Object.freeze(readEnviron());
 
 const factories = new WeakMap<FileWrapperClass, FileWrapperFactory>();
+/** The last class asked for and its factory: every request asks, nearly always for the same. */
+let lastWrapper: FileWrapperClass | undefined;
+let lastFactory: FileWrapperFactory | undefined;
 
 /** The `wsgi.file_wrapper` callable for a wrapper class (one per class, cached). */
 function fileWrapperFactory(wrapper: FileWrapperClass): FileWrapperFactory {
+  if (wrapper === lastWrapper && lastFactory !== undefined) return lastFactory;
   let factory = factories.get(wrapper);
   if (!factory) {
     factory = function fileWrapper(filelike, blksize) {
@@ -589,6 +593,8 @@ function fileWrapperFactory(wrapper: FileWrapperClass): FileWrapperFactory {
     };
     factories.set(wrapper, factory);
   }
+  lastWrapper = wrapper;
+  lastFactory = factory;
   return factory;
 }
 
