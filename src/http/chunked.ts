@@ -26,8 +26,8 @@ import {
   VALUE_START,
 } from "./fields.ts";
 import { CR, HEX_VALUE, isChunkExtensions, LF } from "./grammar.ts";
+import { latin1 } from "./latin1.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
-import { latin1 } from "./parser.ts";
 
 /** `decode` result: more bytes are needed. */
 export const NEED = 0;

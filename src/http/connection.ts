@@ -18,6 +18,7 @@ import {
   type NeedDataEvent,
   PAUSED,
 } from "./events.ts";
+import { writeLatin1 } from "./latin1.ts";
 import { DEFAULT_LIMITS, type Limits, resolveLimits } from "./limits.ts";
 import { HeadParser, type RequestHead } from "./parser.ts";
 import { ReceiveBuffer } from "./receive-buffer.ts";
@@ -88,8 +89,6 @@ export interface SendOptions {
 
 const EMPTY = Buffer.alloc(0);
 
-/** `Buffer#latin1Write`: the native writer behind `write(s, "latin1")`, without its argument parsing. */
-type Latin1Writable = Buffer & { latin1Write(s: string, offset: number, length: number): number };
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 
 /**
@@ -324,7 +323,7 @@ export class ServerConnection {
     const withBody = framer.mode !== "none";
     const bodyLength = withBody ? body.length : 0;
     const out = Buffer.allocUnsafe(head.length + bodyLength);
-    (out as Latin1Writable).latin1Write(head, 0, head.length);
+    writeLatin1(out, head, 0);
     if (withBody) out.set(body, head.length);
     framer.sent = framer.mode === "length" ? framer.contentLength : bodyLength;
     this.finishResponse();

@@ -41,6 +41,7 @@ import {
   TCHAR,
   VCHAR,
 } from "./grammar.ts";
+import { latin1 } from "./latin1.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 
 /** A complete request head and the facts the server needs from it. */
@@ -77,13 +78,6 @@ export interface RequestHead {
   readonly upgrade: string | null;
   /** Whether a field name contains `_` (servers usually drop those: see `environKey`). */
   readonly underscoreNames: boolean;
-}
-
-type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
-
-/** Decodes `buf[start, end)` as latin-1 with one native call (`Buffer#latin1Slice`). */
-export function latin1(buf: Buffer, start: number, end: number): string {
-  return (buf as Latin1Buffer).latin1Slice(start, end);
 }
 
 /** Lower-case names of the fields the parser interprets, as bytes. */

@@ -12,6 +12,7 @@
  * @module
  */
 import type { Socket } from "node:net";
+import { latin1, writeLatin1 } from "../http/latin1.ts";
 
 /** Buffered response bytes past which a write waits for the socket to drain. */
 const HIGH_WATER = 1024 * 1024;
@@ -22,20 +23,6 @@ const COALESCE_MAX = 16 * 1024;
 
 /** A head and body up to this size go out as one string. */
 const SMALL = 1024;
-
-/** `bytes` as latin-1 text: one char per byte. */
-function latin1(bytes: Uint8Array): string {
-  const buffer = Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  return (buffer as Latin1Buffer).latin1Slice(0, buffer.length);
-}
-
-/** Node's undocumented (and fastest) way to copy a latin-1 string into a Buffer. */
-type Latin1Buffer = Buffer & {
-  latin1Write(text: string, offset: number, length: number): number;
-  latin1Slice(start: number, end: number): string;
-};
 
 /** A promise's two ends, kept until the socket drains or the connection dies. */
 interface Waiter {
@@ -93,13 +80,10 @@ export class Output {
       // A head and a small body: one latin-1 string, which Node writes from the stack.
       socket.write(queue[0] + latin1(queue[1] as Uint8Array), "latin1");
     } else if (this.queued <= COALESCE_MAX) {
-      const out = Buffer.allocUnsafe(this.queued) as Latin1Buffer;
+      const out = Buffer.allocUnsafe(this.queued);
       let at = 0;
       for (const piece of queue) {
-        at +=
-          typeof piece === "string"
-            ? out.latin1Write(piece, at, piece.length)
-            : copy(piece, out, at);
+        at += typeof piece === "string" ? writeLatin1(out, piece, at) : copy(piece, out, at);
       }
       socket.write(out);
     } else {
