@@ -15,10 +15,13 @@ const LF = 0x0a;
 /**
  * Where a `BodyInputStream` pulls its bytes from: `null` means the body ended. An
  * optional `release()` is called once the stream's limit is reached, so the source can
- * stop reading (a `Readable` is destroyed).
+ * stop reading (a `Readable` is destroyed). An optional `into(target)` copies the next
+ * piece (at most `target.length` bytes, at least 1) into `target` and returns the count,
+ * 0 at the end: `readinto` then never allocates.
  */
 export type ChunkSource = (() => Promise<Uint8Array | null> | Uint8Array | null) & {
   release?(): void;
+  into?(target: Uint8Array): Promise<number> | number;
 };
 
 /** Turns an async iterable of chunks (a Node `Readable`, say) into a `ChunkSource`. */
@@ -171,6 +174,57 @@ export class BodyInputStream implements InputStream {
     return this.take(Math.min(max, this.buffered.length));
   }
 
+  /**
+   * Copies at most `target.length` bytes into `target`: what is buffered, or else the next
+   * piece of the body (Python's `BufferedReader.readinto1`). Resolves to the count, 0 at
+   * the end. With a buffer reused from call to call, a body streams without allocations.
+   */
+  async readinto1(target: Uint8Array): Promise<number> {
+    checkTarget(target, "readinto1");
+    if (target.length === 0) return 0;
+    if (this.buffered.length > 0) {
+      const n = Math.min(target.length, this.buffered.length);
+      target.set(this.take(n));
+      return n;
+    }
+    if (this.ended) return 0;
+    const room = Math.min(target.length, this.remaining);
+    if (this.source.into === undefined) {
+      const chunk = await this.next();
+      if (chunk === null) return 0;
+      this.buffered = chunk;
+      const n = Math.min(room, chunk.length);
+      target.set(this.take(n));
+      return n;
+    }
+    const n = await this.source.into(room === target.length ? target : target.subarray(0, room));
+    if (n === 0) {
+      this.ended = true;
+      return 0;
+    }
+    this.remaining -= n;
+    if (this.remaining <= 0) {
+      this.ended = true;
+      this.source.release?.();
+    }
+    return n;
+  }
+
+  /**
+   * Fills `target`, with fewer bytes only at the end of the body (Python's
+   * `BufferedReader.readinto`); resolves to the count.
+   */
+  async readinto(target: Uint8Array): Promise<number> {
+    checkTarget(target, "readinto");
+    let filled = 0;
+    while (filled < target.length) {
+      const n = await this.readinto1(filled === 0 ? target : target.subarray(filled));
+      if (n === 0) break;
+      filled += n;
+    }
+    return filled;
+  }
+
   async readline(size?: number): Promise<Uint8Array> {
     checkSize(size, "readline");
     const max = size === undefined || size < 0 ? Number.POSITIVE_INFINITY : size;
@@ -209,6 +263,14 @@ export class BodyInputStream implements InputStream {
 function checkSize(size: number | undefined, method: string): void {
   if (size !== undefined && (typeof size !== "number" || !Number.isInteger(size))) {
     throw new TypeError(`wsgi.input.${method}() takes an integer size, got ${String(size)}`);
+  }
+}
+
+function checkTarget(target: Uint8Array, method: string): void {
+  if (!(target instanceof Uint8Array)) {
+    throw new TypeError(
+      `wsgi.input.${method}() takes a Uint8Array to fill, got ${Object.prototype.toString.call(target)}`,
+    );
   }
 }
 

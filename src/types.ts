@@ -25,6 +25,15 @@ export interface InputStream extends AsyncIterable<Uint8Array> {
    * package has it, but a portable application checks for it.
    */
   read1?(size?: number): Promise<Uint8Array>;
+  /**
+   * Copy the next piece of the body into `target`, at most `target.length` bytes, and
+   * resolve to the count, 0 at the end (Python's `BufferedReader.readinto1`). With one
+   * buffer reused from call to call, the fastest way to consume a large body: the
+   * production server copies straight from its socket buffer. Not in PEP 3333.
+   */
+  readinto1?(target: Uint8Array): Promise<number>;
+  /** Fill `target`, with fewer bytes only at the end, and resolve to the count (Python's `readinto`). Not in PEP 3333. */
+  readinto?(target: Uint8Array): Promise<number>;
   /** Read one line, up to and including `\n`, or at most `size` bytes of it. */
   readline(size?: number): Promise<Uint8Array>;
   /** Read the remaining lines, stopping after the line that brings the total past `hint`. */

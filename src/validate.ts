@@ -455,6 +455,39 @@ class InputWrapper implements InputStream {
     return checkBytes(data, "wsgi.input.read1()");
   }
 
+  /** Present when the server's stream has it; PEP 3333 does not define `readinto`. */
+  readinto(...args: unknown[]): Promise<number> {
+    return this.#readinto("readinto", args);
+  }
+
+  /** Present when the server's stream has it; PEP 3333 does not define `readinto1`. */
+  readinto1(...args: unknown[]): Promise<number> {
+    return this.#readinto("readinto1", args);
+  }
+
+  async #readinto(method: "readinto" | "readinto1", args: unknown[]): Promise<number> {
+    if (args.length !== 1) {
+      fail(`wsgi.input.${method}() takes exactly one argument (got ${args.length})`);
+    }
+    if (!(args[0] instanceof Uint8Array)) {
+      fail(
+        `wsgi.input.${method}() takes a Uint8Array to fill (got ${typeName(args[0])}: ${repr(args[0])})`,
+      );
+    }
+    const readinto = this.#input[method];
+    if (typeof readinto !== "function") {
+      fail(`wsgi.input.${method}() is not offered by this server (it is not in PEP 3333)`);
+    }
+    const target = args[0];
+    const n: unknown = await Reflect.apply(readinto, this.#input, [target]);
+    if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > target.length) {
+      fail(
+        `wsgi.input.${method}() must return a count from 0 to ${target.length} (got ${repr(n)})`,
+      );
+    }
+    return n as number;
+  }
+
   async readline(...args: unknown[]): Promise<Uint8Array> {
     checkSizeArgs("readline", args);
     const line: unknown = await Reflect.apply(this.#input.readline, this.#input, args);

@@ -64,6 +64,76 @@ describe("BodyInputStream", () => {
     await assert.rejects(input.read1(1.5), /read1\(\) takes an integer size/);
   });
 
+  it("readinto1 copies what is buffered, or else one chunk, and keeps the rest of it", async () => {
+    const input = new BodyInputStream(
+      iterableSource([Buffer.from("abcdef"), Buffer.from("ghij")]),
+      9,
+    );
+    const target = new Uint8Array(4);
+    assert.equal(await input.readinto1(target), 4);
+    assert.equal(text(target), "abcd");
+    assert.equal(await input.readinto1(target), 2, "the rest of the chunk; no wait for more");
+    assert.equal(text(target.subarray(0, 2)), "ef");
+    assert.equal(await input.readinto1(target), 3, "cut at the limit of 9 bytes");
+    assert.equal(text(target.subarray(0, 3)), "ghi");
+    assert.equal(await input.readinto1(target), 0, "0 at the end");
+    assert.equal(await input.readinto1(new Uint8Array(0)), 0);
+  });
+
+  it("readinto fills the target across chunks; only the last count comes up short", async () => {
+    const pieces = Array.from({ length: 5 }, (_, i) => Buffer.from(String(i).repeat(3)));
+    const input = new BodyInputStream(iterableSource(pieces));
+    const target = Buffer.alloc(4);
+    assert.equal(await input.readinto(target), 4);
+    assert.equal(text(target), "0001");
+    assert.equal(await input.readinto(target), 4);
+    assert.equal(text(target), "1122");
+    assert.equal(await input.readinto(target), 4);
+    assert.equal(await input.readinto(target), 3);
+    assert.equal(text(target.subarray(0, 3)), "444");
+    assert.equal(await input.readinto(target), 0);
+  });
+
+  it("readinto1 lets a source with into() copy straight into the target", async () => {
+    const body = Buffer.from("0123456789");
+    let at = 0;
+    const targets: number[] = [];
+    const source = Object.assign(
+      () => {
+        throw new Error("not called when into() is there");
+      },
+      {
+        into(target: Uint8Array) {
+          targets.push(target.length);
+          const n = Math.min(3, target.length, body.length - at);
+          target.set(body.subarray(at, at + n));
+          at += n;
+          return Promise.resolve(n);
+        },
+      },
+    );
+    const input = new BodyInputStream(source, 8);
+    const target = new Uint8Array(5);
+    assert.equal(await input.readinto(target), 5);
+    assert.equal(text(target), "01234");
+    assert.equal(await input.readinto(target), 3, "the limit of 8 bytes");
+    assert.equal(text(target.subarray(0, 3)), "567");
+    assert.equal(await input.readinto(target), 0);
+    assert.deepEqual(targets, [5, 2, 3], "never offers room past the limit");
+  });
+
+  it("readinto and readinto1 take a Uint8Array", async () => {
+    const input = BodyInputStream.of("abc");
+    await assert.rejects(
+      input.readinto("xyz" as unknown as Uint8Array),
+      /wsgi.input.readinto\(\) takes a Uint8Array to fill, got \[object String\]/,
+    );
+    await assert.rejects(
+      input.readinto1([1, 2] as unknown as Uint8Array),
+      /readinto1\(\) takes a Uint8Array to fill, got \[object Array\]/,
+    );
+  });
+
   it("keeps what it gathered when the source fails midway", async () => {
     let calls = 0;
     const input = new BodyInputStream(() => {

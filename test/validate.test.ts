@@ -793,6 +793,30 @@ describe("validator: wsgi.input", () => {
     );
   });
 
+  it("readinto() and readinto1() are passed through, with the target and count checked", async () => {
+    const seen: string[] = [];
+    const app = using(async (input) => {
+      const target = new Uint8Array(3);
+      const n = await input.readinto!(target);
+      seen.push(`${n}:${text([target.subarray(0, n)])}`);
+      const m = await input.readinto1!(target);
+      seen.push(`${m}:${text([target.subarray(0, m)])}`);
+    });
+    await serve(app, makeEnviron({ "wsgi.input": BodyInputStream.of("abcd") }));
+    assert.deepEqual(seen, ["3:abc", "1:d"]);
+    await rejectsWith(
+      using((input) => loose(input).readinto!(3)),
+      /wsgi.input.readinto\(\) takes a Uint8Array to fill \(got number: 3\)/,
+    );
+    const lying = BodyInputStream.of("abcd");
+    lying.readinto1 = async () => 7;
+    await rejectsWith(
+      using((input) => input.readinto1!(new Uint8Array(2))),
+      /wsgi.input.readinto1\(\) must return a count from 0 to 2 \(got 7\)/,
+      makeEnviron({ "wsgi.input": lying }),
+    );
+  });
+
   it("passes sizes and results through", async () => {
     const seen: unknown[] = [];
     const app = using(async (input) => {

@@ -103,12 +103,13 @@ export class ChunkedDecoder {
   /**
    * Decodes from `buf[pos]` up to the end of `buf`.
    *
+   * @param maxData the most bytes `data` may hold
    * @returns `DATA` (see `data`), `END` (see `trailers`) or `NEED`; `pos` is updated
    * @throws ProtocolError ERR_INVALID_CHUNK, ERR_CHUNK_EXTENSION_TOO_LONG, ERR_BARE_CR,
    *   ERR_BARE_LF, ERR_BODY_TOO_LARGE, ERR_TRAILERS_TOO_LARGE, ERR_FORBIDDEN_TRAILER and the
    *   field-line errors in trailers
    */
-  decode(buf: Buffer, pos: number): DecodeResult {
+  decode(buf: Buffer, pos: number, maxData = Number.POSITIVE_INFINITY): DecodeResult {
     const end = buf.length;
     for (;;) {
       switch (this.state) {
@@ -130,7 +131,7 @@ export class ChunkedDecoder {
             this.pos = pos;
             return NEED;
           }
-          const n = Math.min(end - pos, this.remaining);
+          const n = Math.min(end - pos, this.remaining, maxData);
           this.data = buf.subarray(pos, pos + n);
           this.remaining -= n;
           if (this.remaining === 0) this.state = CHUNK_END;

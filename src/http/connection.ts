@@ -248,16 +248,18 @@ export class ServerConnection {
   /**
    * The next event from the received bytes.
    *
+   * @param maxData the most body bytes a `data` event may carry (a reader with a buffer of
+   *   that size); at least 1
    * @throws ProtocolError when the request is malformed, hostile or over a limit; the
    *   connection is then in ERROR: answer with `sendErrorResponse(error)` and close
    */
-  nextEvent(): ConnectionEvent {
+  nextEvent(maxData = Number.POSITIVE_INFINITY): ConnectionEvent {
     switch (this.req) {
       case R_AWAIT_HEAD:
       case R_BODY:
       case R_DRAIN:
         try {
-          return this.req === R_BODY ? this.readBody() : this.readHead();
+          return this.req === R_BODY ? this.readBody(maxData) : this.readHead();
         } catch (e) {
           if (e instanceof ProtocolError) this.fail(e, this.res === W_IDLE);
           throw e;
@@ -473,10 +475,10 @@ export class ServerConnection {
   }
 
   /** The next body event in BODY. */
-  private readBody(): ConnectionEvent {
+  private readBody(maxData: number): ConnectionEvent {
     if (this.chunked) {
       const decoder = this.decoder!;
-      const result = decoder.decode(this.input.bytes, this.input.pos);
+      const result = decoder.decode(this.input.bytes, this.input.pos, maxData);
       this.input.pos = decoder.pos;
       if (result === DATA) {
         this.bodyReceived += decoder.data.length;
@@ -497,7 +499,7 @@ export class ServerConnection {
       const input = this.input;
       const available = input.pending;
       if (available > 0) {
-        const n = Math.min(available, remaining);
+        const n = Math.min(available, remaining, maxData);
         const data = input.bytes.subarray(input.pos, input.pos + n);
         input.pos += n;
         this.bodyRemaining = remaining - n;

@@ -60,6 +60,20 @@ describe("ChunkedDecoder (RFC 9112 §7.1)", () => {
     assert.equal(text(decoder.data), "lo wo");
   });
 
+  it("hands out at most maxData bytes of a chunk at a time", () => {
+    const raw = bytes("a\r\n0123456789\r\n0\r\n\r\n");
+    const decoder = new ChunkedDecoder();
+    const pieces: string[] = [];
+    let pos = 0;
+    for (let result = decoder.decode(raw, pos, 4); result === DATA; ) {
+      pieces.push(text(decoder.data));
+      pos = decoder.pos;
+      result = decoder.decode(raw, pos, 4);
+    }
+    assert.deepEqual(pieces, ["0123", "4567", "89"]);
+    assert.ok(decoder.done);
+  });
+
   it("needs more data for a chunk line without its LF", () => {
     const decoder = new ChunkedDecoder();
     assert.equal(decoder.decode(bytes("5;ext"), 0), NEED);

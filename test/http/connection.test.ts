@@ -75,6 +75,26 @@ describe("ServerConnection: reading requests", () => {
     assert.equal(conn.bufferedBytes, 3);
   });
 
+  it("gives at most maxData body bytes per data event, for a reader with a small buffer", () => {
+    for (const framing of [
+      "Content-Length: 10\r\n\r\n0123456789",
+      "Transfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n0\r\n\r\n",
+    ]) {
+      const conn = new ServerConnection();
+      conn.receive(bytes(`POST / HTTP/1.1\r\nHost: a\r\n${framing}GET`));
+      assert.equal(conn.nextEvent().type, "request");
+      const events = [1, 2, 3, 4, 5].map(() => plain(conn.nextEvent(3)));
+      assert.deepEqual(events, [
+        { type: "data", data: "012" },
+        { type: "data", data: "345" },
+        { type: "data", data: "678" },
+        { type: "data", data: "9" },
+        { type: "end", trailers: [] },
+      ]);
+      assert.equal(conn.bufferedBytes, 3, "the next request is left alone");
+    }
+  });
+
   it("decodes a chunked body with extensions and trailers", () => {
     const conn = new ServerConnection();
     conn.receive(
