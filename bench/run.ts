@@ -5,7 +5,7 @@
  *
  * Usage: node --import tsx bench/run.ts [--quick] [--only=ID,ID] [--skip=WORKLOAD,...] [--render]
  *   --quick     tiny durations and sizes, one repetition (a smoke test, under a minute)
- *   --only      servers to run, by id (ours, ours-read, reference, node-http, hono, cpython,
+ *   --only      servers to run, by id (ours, ours-read1, ours-read, reference, node-http, hono, cpython,
  *               gunicorn-sync, gunicorn-gthread); node:http always runs (the ratios need it)
  *   --skip      workloads to leave out: hello, transfer, memory, idle
  *   --render    only re-render RESULTS.md and results.svg from bench/out/results.json
@@ -125,6 +125,13 @@ const SERVERS: ServerDef[] = [
     label: "wsgiref serve (ours)",
     short: "wsgiref serve (ours)",
     command: compiled("ours.js"),
+  },
+  {
+    id: "ours-read1",
+    label: "wsgiref serve (ours), upload read with read1(65536)",
+    short: "ours, read1(65536)",
+    command: (keepAlive) => [...compiled("ours.js")(keepAlive), "read1"],
+    only: ["transfer"],
   },
   {
     id: "ours-read",

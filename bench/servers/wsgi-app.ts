@@ -1,9 +1,11 @@
 /**
  * The minimal WSGI app both of our servers run (routes in common.ts). Hello world and the
  * download are answered synchronously; only the upload, which awaits `wsgi.input`, is async.
- * The upload reads with `read1(65536)` (chunks as they arrive, no copy, as node:http's
- * `data` events) unless the server was started with `read` as its last argument: then with
- * `read(65536)` (exact 64 KiB pieces, as Python apps read, copied across network reads).
+ * The upload reads with `readinto1` into one 64 KiB buffer (each piece as it arrives,
+ * copied into memory the app reuses: nothing is allocated) unless the server was started
+ * with `read1` or `read` as its last argument: `read1(65536)` hands out each piece as it
+ * arrives (as node:http's `data` events), `read(65536)` exact 64 KiB pieces (as Python
+ * apps read, copied across network reads).
  */
 import type {
   ResponseBody,
@@ -21,7 +23,8 @@ function* chunks(size: number): Generator<Uint8Array> {
 }
 
 /** How the upload route reads `wsgi.input`. */
-export const READ_MODE: "read1" | "read" = process.argv.at(-1) === "read" ? "read" : "read1";
+export const READ_MODE: "readinto1" | "read1" | "read" =
+  process.argv.at(-1) === "read" ? "read" : process.argv.at(-1) === "read1" ? "read1" : "readinto1";
 
 /** Reads the body in reads of up to 64 KiB, discards it, and answers with the byte count. */
 async function upload(
@@ -29,12 +32,19 @@ async function upload(
   startResponse: StartResponse,
 ): Promise<ResponseBody> {
   const input = environ["wsgi.input"];
-  const exact = READ_MODE === "read" || input.read1 === undefined;
   let received = 0;
-  for (;;) {
-    const chunk = exact ? await input.read(CHUNK_SIZE) : await input.read1!(CHUNK_SIZE);
-    if (chunk.length === 0) break;
-    received += chunk.length;
+  if (READ_MODE === "readinto1" && input.readinto1 !== undefined) {
+    const buffer = new Uint8Array(CHUNK_SIZE);
+    for (let n = await input.readinto1(buffer); n > 0; n = await input.readinto1(buffer)) {
+      received += n;
+    }
+  } else {
+    const exact = READ_MODE === "read" || input.read1 === undefined;
+    for (;;) {
+      const chunk = exact ? await input.read(CHUNK_SIZE) : await input.read1!(CHUNK_SIZE);
+      if (chunk.length === 0) break;
+      received += chunk.length;
+    }
   }
   const body = Buffer.from(String(received));
   startResponse("200 OK", [

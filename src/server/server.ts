@@ -14,6 +14,7 @@ import type { WSGIApplication } from "../types.ts";
 import { ServerContext } from "./context.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
+import { adoptSocket } from "./read-buffer.ts";
 import { Session } from "./session.ts";
 import { clearStaleSocket } from "./unix-socket.ts";
 import {
@@ -99,6 +100,16 @@ async function listen(
     }
     new Session(socket, ctx);
   };
+  // A plain connection arrives paused, so that it can read into a ReadBuffer.
+  const onPlainSocket = (socket: Socket) => {
+    if (ctx.closing) {
+      socket.destroy();
+      return;
+    }
+    const adopted = adoptSocket(socket);
+    if (adopted === null) new Session(socket, ctx);
+    else new Session(adopted.socket, ctx, adopted.reads);
+  };
   let server: NetServer;
   if (options.key && options.cert) {
     server = createTlsServer(
@@ -107,7 +118,10 @@ async function listen(
     );
     server.on("tlsClientError", () => {});
   } else {
-    server = createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
+    server = createServer(
+      { allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
+      onPlainSocket,
+    );
   }
   // In a worker the cluster primary listens (and cleared the path before forking).
   if (options.path && !cluster.isWorker) await clearStaleSocket(options.path);

@@ -21,11 +21,12 @@ import type { Headers } from "../headers.ts";
 import { ServerConnection } from "../http/connection.ts";
 import { LocalProtocolError, ProtocolError } from "../http/errors.ts";
 import type { RequestHead } from "../http/parser.ts";
-import { BodyInputStream } from "../streams.ts";
+import { BodyInputStream, type ChunkSource } from "../streams.ts";
 import type { ServerContext } from "./context.ts";
 import { buildCgiVars, HeaderKeys, type Peer, peerOf } from "./environ.ts";
 import { type Exchange, ExchangeHandler } from "./handler.ts";
 import { Output } from "./output.ts";
+import type { ReadBuffer } from "./read-buffer.ts";
 
 /** Buffered request bytes past which the socket is paused until the app reads. */
 const PAUSE_AT = 256 * 1024;
@@ -34,6 +35,11 @@ const PAUSE_AT = 256 * 1024;
  * waits a turn after each batch, so other connections are served meanwhile.
  */
 const PIPELINE_BATCH = 64;
+/**
+ * Body bytes handed to the app that are copied out of the read buffer, at most, so that
+ * the buffer serves the next read; a larger piece takes the buffer with it.
+ */
+const COPY_MAX = 16 * 1024;
 /** On shutdown, how long a new connection may take to send its first request. */
 const FIRST_REQUEST_GRACE = 1000;
 /**
@@ -54,6 +60,13 @@ function clientGone(): Error {
   return Object.assign(new Error("the client closed the connection"), { code: "ECONNRESET" });
 }
 
+/** An app waiting for body bytes: as a chunk, or copied into `target` (then it gets a count). */
+interface BodyWaiter {
+  readonly target: Uint8Array | null;
+  resolve(value: Uint8Array | number | null): void;
+  reject(error: unknown): void;
+}
+
 /** Where the session is between requests, for the timeout sweep. */
 type TimerKind = "header" | "keepAlive" | "body" | "response" | "graceful" | "linger";
 
@@ -64,6 +77,8 @@ export class Session implements Exchange {
   private timerKind: TimerKind = "header";
   private readonly conn: ServerConnection;
   private readonly socket: Socket;
+  /** The memory the socket reads into, when the server owns it (plain TCP and Unix sockets). */
+  private readonly reads: ReadBuffer | null;
   private readonly ctx: ServerContext;
   private readonly peer: Peer;
   private readonly headerKeys = new HeaderKeys();
@@ -78,8 +93,12 @@ export class Session implements Exchange {
     this.pumpScheduled = false;
     this.pump();
   };
-  private bodyWaiter: { resolve(v: Uint8Array | null): void; reject(e: unknown): void } | null =
-    null;
+  private bodyWaiter: BodyWaiter | null = null;
+  /** What every request's `wsgi.input` reads from. */
+  private readonly bodySource: ChunkSource = Object.assign(
+    () => this.pullBody(null) as Promise<Uint8Array | null>,
+    { into: (target: Uint8Array) => this.pullBody(target) as Promise<number> },
+  );
   private timedOut = false;
   /** When the data event being handled arrived (ms since the epoch), else 0. */
   private eventTime = 0;
@@ -101,8 +120,13 @@ export class Session implements Exchange {
   readonly scheme: string;
   readonly multiprocess: boolean;
 
-  constructor(socket: Socket, ctx: ServerContext) {
+  /**
+   * @param reads the buffer `socket` reads into (see `adoptSocket`); without one, the
+   *   session takes the socket's `data` events
+   */
+  constructor(socket: Socket, ctx: ServerContext, reads: ReadBuffer | null = null) {
     this.socket = socket;
+    this.reads = reads;
     this.ctx = ctx;
     this.peer = peerOf(socket);
     this.output = new Output(socket);
@@ -114,12 +138,15 @@ export class Session implements Exchange {
         : { limits: ctx.limits, server: ctx.serverSoftware },
     );
     socket.setNoDelay(true);
-    socket.on("data", (data: Buffer) => this.onData(data));
+    if (reads === null) socket.on("data", (data: Buffer) => this.onData(data));
+    else reads.onRead = (bytes) => this.onRead(bytes, reads);
     socket.on("end", () => this.onData(EMPTY));
     socket.on("error", () => {});
     socket.on("close", () => this.onClose());
     ctx.sessions.add(this);
     this.arm("header", ctx.options.headerTimeout);
+    // A plain socket was accepted paused (see adoptSocket).
+    socket.resume();
   }
 
   get errors() {
@@ -139,6 +166,12 @@ export class Session implements Exchange {
   /** The time, read once per data event: a synchronous exchange arms its timers with one reading. */
   private now(): number {
     return this.eventTime || Date.now();
+  }
+
+  /** A read into the `ReadBuffer`: the buffer is lent if the core kept bytes of it. */
+  private onRead(bytes: Buffer, reads: ReadBuffer): void {
+    this.onData(bytes);
+    if (this.conn.bufferedBytes > 0) reads.lend();
   }
 
   private onData(data: Uint8Array): void {
@@ -254,7 +287,7 @@ export class Session implements Exchange {
     this.requestError = null;
     this.cgiVars = buildCgiVars(head, this.peer, this.headerKeys, this.ctx);
     this.input = head.hasBody
-      ? new BodyInputStream(() => this.pullBody(), Number.POSITIVE_INFINITY)
+      ? new BodyInputStream(this.bodySource, Number.POSITIVE_INFINITY)
       : NO_BODY;
     const handler = new ExchangeHandler(this, this.ctx.serverSoftware);
     try {
@@ -264,21 +297,22 @@ export class Session implements Exchange {
     }
   }
 
-  /** The `wsgi.input` source: the next piece of the body, or null at its end. */
-  private pullBody(): Uint8Array | null | Promise<Uint8Array | null> {
+  /**
+   * The `wsgi.input` source: the next piece of the body, or null at its end; with a
+   * `target`, the piece is copied into it and the count (0 at the end) is returned.
+   */
+  private pullBody(target: Uint8Array | null): Promise<Uint8Array | number | null> {
     if (this.closed) throw clientGone();
     const cont = this.conn.sendContinue();
     if (cont) this.writeRaw(cont, false, true);
-    return new Promise((resolve, reject) => this.pullBodyInto({ resolve, reject }));
+    return new Promise((resolve, reject) => this.pullBodyInto({ target, resolve, reject }));
   }
 
-  private pullBodyInto(waiter: {
-    resolve(v: Uint8Array | null): void;
-    reject(e: unknown): void;
-  }): void {
+  private pullBodyInto(waiter: BodyWaiter): void {
+    const target = waiter.target;
     let event: ReturnType<ServerConnection["nextEvent"]>;
     try {
-      event = this.conn.nextEvent();
+      event = this.conn.nextEvent(target === null ? undefined : target.length);
     } catch (error) {
       this.bodyWaiter = null;
       if (error instanceof ProtocolError) {
@@ -292,12 +326,16 @@ export class Session implements Exchange {
       case "data":
         this.bodyWaiter = null;
         if (this.timerKind === "body") this.arm("body", this.ctx.options.bodyTimeout);
-        waiter.resolve(event.data);
+        if (target === null) waiter.resolve(this.handOver(event.data));
+        else {
+          target.set(event.data);
+          waiter.resolve(event.data.length);
+        }
         return;
       case "end":
         this.bodyWaiter = null;
         this.arm("response", this.ctx.options.responseTimeout);
-        waiter.resolve(null);
+        waiter.resolve(target === null ? null : 0);
         return;
       case "need-data":
         if (this.conn.peerClosed) {
@@ -311,8 +349,20 @@ export class Session implements Exchange {
         return;
       default:
         this.bodyWaiter = null;
-        waiter.resolve(null);
+        waiter.resolve(target === null ? null : 0);
     }
+  }
+
+  /**
+   * Body bytes for the app, which may keep them: a small piece of the read buffer is
+   * copied out, a large one takes the buffer with it (the next read goes into a new one).
+   */
+  private handOver(data: Uint8Array): Uint8Array {
+    const reads = this.reads;
+    if (reads === null || !reads.holds(data)) return data;
+    if (data.length <= COPY_MAX) return Buffer.from(data);
+    reads.lend();
+    return data;
   }
 
   writeHead(status: string, headers: Headers, more: boolean): void | Promise<void> {
