@@ -12,12 +12,12 @@
  * (and for --cpu-prof), run the compiled copy that `npm run bench` (or
  * `tsc -p bench/tsconfig.servers.json`) writes: `node bench/out/build/bench/session.js`.
  */
-import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { ServerContext } from "../src/server/context.ts";
 import { resolveOptions } from "../src/server/options.ts";
 import { ReadBuffer } from "../src/server/read-buffer.ts";
 import { Session } from "../src/server/session.ts";
+import { FakeSocket } from "../test/helpers/fake-socket.ts";
 import { app } from "./servers/wsgi-app.ts";
 
 const GET = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n";
@@ -25,52 +25,12 @@ const GET = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n";
 const BATCH = 100;
 const REQUEST = Buffer.from(GET, "latin1");
 
-/** Just enough of a `net.Socket` for a Session; counts the bytes written. */
-class FakeSocket extends EventEmitter {
-  remoteAddress = "127.0.0.1";
-  remotePort = 50000;
-  writableLength = 0;
-  destroyed = false;
-  written = 0;
-  responses = 0;
-  private paused = false;
-  setNoDelay(): this {
-    return this;
-  }
-  pause(): this {
-    this.paused = true;
-    return this;
-  }
-  resume(): this {
-    this.paused = false;
-    return this;
-  }
-  isPaused(): boolean {
-    return this.paused;
-  }
-  write(data: Uint8Array): boolean {
-    this.written += data.length;
-    this.responses++;
-    return true;
-  }
-  cork(): void {}
-  uncork(): void {}
-  end(): this {
-    return this;
-  }
-  destroy(): this {
-    this.destroyed = true;
-    this.emit("close");
-    return this;
-  }
-}
-
 const ctx = new ServerContext(app, resolveOptions({ port: 0 }), false);
 ctx.serverPort = "8000";
 
 /** Sends `n` requests (in batches) and waits until every response was written. */
 async function run(n: number): Promise<number> {
-  const socket = new FakeSocket();
+  const socket = new FakeSocket(false);
   const reads = new ReadBuffer();
   new Session(socket as unknown as Socket, ctx, reads);
   for (let sent = 0; sent < n; sent += BATCH) {
@@ -82,10 +42,10 @@ async function run(n: number): Promise<number> {
       reads.option.callback(REQUEST.length, buffer);
       await undefined;
     }
-    while (socket.responses < sent + BATCH) await new Promise((r) => setImmediate(r));
+    while (socket.writes < sent + BATCH) await new Promise((r) => setImmediate(r));
   }
   socket.destroy();
-  return socket.written;
+  return socket.bytesWritten;
 }
 
 const n = Number(process.argv[2] ?? 2e5);

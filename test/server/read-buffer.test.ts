@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { connect, createServer, type Socket } from "node:net";
 import { describe, it } from "node:test";
 import { ServerContext } from "../../src/server/context.ts";
@@ -8,6 +7,7 @@ import { resolveOptions } from "../../src/server/options.ts";
 import { adoptSocket, READ_SIZE, ReadBuffer } from "../../src/server/read-buffer.ts";
 import { Session } from "../../src/server/session.ts";
 import type { InputStream, WSGIApplication } from "../../src/types.ts";
+import { FakeSocket } from "../helpers/fake-socket.ts";
 import { withServer } from "../helpers/servers.ts";
 import { open, splitResponses } from "../helpers/wire.ts";
 
@@ -83,47 +83,6 @@ describe("adoptSocket: a plain accepted connection reads into a ReadBuffer", () 
     assert.ok(adoptedSocket?.destroyed);
   });
 });
-
-/** The parts of a socket a Session uses, recording what it is told. */
-class FakeSocket extends EventEmitter {
-  remoteAddress = "127.0.0.1";
-  remotePort = 5000;
-  writableLength = 0;
-  writableEnded = false;
-  writableFinished = false;
-  destroyed = false;
-  paused = false;
-  written = "";
-  setNoDelay(): this {
-    return this;
-  }
-  pause(): this {
-    this.paused = true;
-    return this;
-  }
-  resume(): this {
-    this.paused = false;
-    return this;
-  }
-  isPaused(): boolean {
-    return this.paused;
-  }
-  write(data: Uint8Array | string): boolean {
-    this.written += typeof data === "string" ? data : Buffer.from(data).toString("latin1");
-    return true;
-  }
-  cork(): void {}
-  uncork(): void {}
-  end(): this {
-    this.writableEnded = true;
-    return this;
-  }
-  destroy(): this {
-    this.destroyed = true;
-    this.emit("close");
-    return this;
-  }
-}
 
 /** A session over a fake socket whose reads go through a ReadBuffer, and a way to "read". */
 function session(app: WSGIApplication) {
