@@ -618,7 +618,7 @@ export class ServerConnection {
     } else if (!this.requestBodyPending) {
       this.move(T_BODY_END);
       this.cycle();
-    } else if (this.eof || (!this.chunked && this.bodyRemaining > this.limits.maxDrainBytes)) {
+    } else if (!this.chunked && this.bodyRemaining > this.limits.maxDrainBytes) {
       this.move(T_CLOSE);
     } else {
       this.drained = 0;

@@ -185,6 +185,28 @@ describe("ServerConnection: reading requests", () => {
     assert.equal(conn.nextEvent().type, "closed");
   });
 
+  it("after the peer closed, drains an unread body that arrived whole and goes on to the next request", () => {
+    const conn = new ServerConnection();
+    conn.receive(bytes(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello${GET}`));
+    conn.receive(EMPTY);
+    assert.equal(conn.nextEvent().type, "request");
+    conn.respond(200, [], bytes("ok"));
+    assert.deepEqual(
+      drain(conn).map((e) => e.type),
+      ["request", "end", "paused"],
+      "the GET behind the unread body is answered",
+    );
+    conn.respond(200, [], bytes("ok"));
+    assert.equal(conn.nextEvent().type, "closed");
+
+    const cut = new ServerConnection();
+    cut.receive(bytes("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 50\r\n\r\nhello"));
+    cut.receive(EMPTY);
+    assert.equal(cut.nextEvent().type, "request");
+    cut.respond(200, [], bytes("ok"));
+    assert.equal(cut.nextEvent().type, "closed", "a body that never came whole: close");
+  });
+
   it("refuses data after the peer closed", () => {
     const conn = new ServerConnection();
     conn.receive(EMPTY);
