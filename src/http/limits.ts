@@ -91,12 +91,18 @@ export const DEFAULT_LIMITS: Limits = Object.freeze(
   Object.fromEntries(LIMITS.map((l) => [l.name, l.default])) as unknown as Limits,
 );
 
+/** Limits `resolveLimits` returned (frozen): given again (a server's, per connection), they are taken as they are. */
+const RESOLVED = new WeakSet<object>([DEFAULT_LIMITS]);
+
 /**
  * Fills in the defaults for the limits not given, and checks each is a non-negative number.
+ * The result is frozen, and given again it is returned as it is (one check per server, not
+ * per connection).
  *
  * @throws RangeError when a limit is negative or not a number
  */
 export function resolveLimits(partial: Partial<Limits> = {}): Limits {
+  if (RESOLVED.has(partial)) return partial as Limits;
   const out: Record<string, number> = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(partial)) {
     if (!(key in DEFAULT_LIMITS)) throw new RangeError(`unknown limit ${key}`);
@@ -105,5 +111,7 @@ export function resolveLimits(partial: Partial<Limits> = {}): Limits {
     }
     out[key] = value;
   }
-  return out as unknown as Limits;
+  const limits = Object.freeze(out) as unknown as Limits;
+  RESOLVED.add(limits);
+  return limits;
 }

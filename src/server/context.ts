@@ -6,7 +6,7 @@
  */
 import { createWriteStream, type WriteStream } from "node:fs";
 import type { ProtocolError } from "../http/errors.ts";
-import type { Limits } from "../http/limits.ts";
+import { type Limits, resolveLimits } from "../http/limits.ts";
 import { TextErrorStream } from "../streams.ts";
 import type { ErrorStream, WSGIApplication } from "../types.ts";
 import { type AccessRecord, formatAccess } from "./access-log.ts";
@@ -67,8 +67,8 @@ export class ServerContext {
   readonly app: WSGIApplication;
   /** The resolved options. */
   readonly options: ServerOptions;
-  /** The protocol core's limits, from the options. */
-  readonly limits: Partial<Limits>;
+  /** The protocol core's limits, from the options (resolved once, for every connection). */
+  readonly limits: Limits;
   /** `http` or `https`. */
   readonly scheme: "http" | "https";
   /** `wsgi.multiprocess`: true with several workers. */
@@ -100,13 +100,13 @@ export class ServerContext {
     this.scheme = options.key ? "https" : "http";
     this.multiprocess = multiprocess;
     this.serverSoftware = options.serverHeader || undefined;
-    this.limits = {
+    this.limits = resolveLimits({
       maxRequestLineLength: options.maxRequestLine,
       maxHeaderCount: options.maxHeaders,
       maxHeaderBytes: options.maxHeaderBytes,
       maxBodySize: options.maxBodySize,
       maxDrainBytes: options.drainLimit,
-    };
+    });
     this.writeError = this.openLog(options.errorLog);
     this.errorStream = new TextErrorStream(this.writeError);
     if (options.accessLog === "off") this.accessLog = null;

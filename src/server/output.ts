@@ -98,6 +98,11 @@ export class Output {
     this.queued = 0;
   }
 
+  /** Whether a write waits for `drain`. */
+  get waiting(): boolean {
+    return this.drainWaiters.length > 0;
+  }
+
   /** Rejects every write waiting for `drain` (the connection is gone). */
   fail(error: Error): void {
     const waiters = this.drainWaiters;

@@ -11,20 +11,29 @@
  * requests then allocates nothing per read, and an upload read with `readinto` never
  * leaves the same 64 KiB.
  *
- * Node's `net.Server` creates its sockets itself, without `onread`, so `adoptSocket` moves
- * the accepted connection's handle (paused, nothing read yet) to a socket that has one.
- * That handle is not public API: where it is missing, the server keeps the plain socket.
+ * Node's `net.Server` creates its sockets itself, without `onread`, so
+ * `acceptIntoReadBuffers` takes over the step where it does: the accepted handle goes
+ * straight into a socket that has `onread`. That step is not public API: where it is
+ * missing, the server keeps Node's sockets.
  *
  * @module
  */
-import { Socket, type SocketConstructorOpts } from "node:net";
+import { type Server as NetServer, Socket, type SocketConstructorOpts } from "node:net";
 
 /** Bytes per read: what libuv asks for by default. */
 export const READ_SIZE = 64 * 1024;
+/**
+ * Buffers of closed connections that nothing refers to, for the next connections: a
+ * connection that sends one request and closes allocates no 64 KiB (which, at thousands
+ * of connections a second, would keep the garbage collector busy with external memory).
+ */
+const spare: Buffer[] = [];
+/** Spare buffers kept at most (4 MiB). */
+const SPARE_MAX = 64;
 
 /** The memory one connection reads into, and who may still be looking at it. */
 export class ReadBuffer {
-  private current = Buffer.allocUnsafeSlow(READ_SIZE);
+  private current = spare.pop() ?? Buffer.allocUnsafeSlow(READ_SIZE);
   private lent = false;
   /** Receives each read: a view of the buffer, valid until it returns unless `lend()` is called. */
   onRead: (bytes: Buffer) => void = () => {};
@@ -52,36 +61,69 @@ export class ReadBuffer {
   lend(): void {
     this.lent = true;
   }
+
+  /**
+   * Once the socket is closed (no read can come): gives the buffer to a later connection,
+   * unless it was lent. What it holds is never seen again: a view covers only its own read.
+   */
+  release(): void {
+    if (!this.lent && spare.length < SPARE_MAX) spare.push(this.current);
+    this.lent = true;
+  }
 }
 
-/** The private part of a `net.Socket` that `adoptSocket` moves. */
-interface SocketInternals {
-  _handle?: { useUserBuffer?: unknown } | null;
-  _server?: unknown;
+/** A handle libuv accepted: a TCP or pipe stream. */
+interface ClientHandle {
+  useUserBuffer?: unknown;
+  close(): void;
+}
+
+/** The private parts of `net.Server` (and of its sockets) that `acceptIntoReadBuffers` uses. */
+interface ServerInternals {
+  _handle?: { onconnection?: (error: number, handle?: ClientHandle) => void } | null;
+  _connections?: number;
 }
 
 /**
- * A socket over `raw`'s connection that reads into a `ReadBuffer`, or null when `raw` (a
- * plain socket that `net.Server` accepted with `pauseOnConnect`) cannot be adopted: a
- * Node without the handle this relies on. Once adopted, `raw` must not be used.
+ * Makes a listening plain `net.Server` hand each new connection to `onSocket` as a socket
+ * that reads into its own `ReadBuffer`, built straight from the accepted handle. Node's
+ * server would first build a socket without `onread`, and a socket costs about as much
+ * as a whole request: this saves about 14 µs of CPU per connection. Returns false where
+ * the server lacks the hook this replaces (its listening handle's `onconnection`, which
+ * Node's cluster workers call too); the server then emits `connection` as usual.
  */
-export function adoptSocket(raw: Socket): { socket: Socket; reads: ReadBuffer } | null {
-  const internals = raw as unknown as SocketInternals;
-  const handle = internals._handle;
-  if (typeof handle?.useUserBuffer !== "function" || raw.readableLength > 0) return null;
-  const reads = new ReadBuffer();
-  const options = {
-    handle,
-    allowHalfOpen: raw.allowHalfOpen,
-    readable: true,
-    writable: true,
-    onread: reads.option,
-  } as SocketConstructorOpts;
-  const socket = new Socket(options);
-  // net.Server counts its open connections through the socket it made (close() waits
-  // for them): the adopted socket carries that count now.
-  (socket as unknown as SocketInternals)._server = internals._server;
-  internals._server = null;
-  internals._handle = null;
-  return { socket, reads };
+export function acceptIntoReadBuffers(
+  server: NetServer,
+  onSocket: (socket: Socket, reads: ReadBuffer) => void,
+): boolean {
+  const internals = server as unknown as ServerInternals;
+  const listening = internals._handle;
+  const nodeOnConnection = listening?.onconnection;
+  if (
+    listening == null ||
+    typeof nodeOnConnection !== "function" ||
+    typeof internals._connections !== "number"
+  ) {
+    return false;
+  }
+  listening.onconnection = function onconnection(error, handle) {
+    if (error || typeof handle?.useUserBuffer !== "function" || server.maxConnections) {
+      nodeOnConnection.call(this, error, handle);
+      return;
+    }
+    const reads = new ReadBuffer();
+    const socket = new Socket({
+      handle,
+      allowHalfOpen: true,
+      readable: true,
+      writable: true,
+      onread: reads.option,
+    } as SocketConstructorOpts);
+    socket.once("close", () => reads.release());
+    // As Node's own onconnection: close() waits until every counted socket closed.
+    internals._connections = (internals._connections ?? 0) + 1;
+    (socket as unknown as { _server: NetServer })._server = server;
+    onSocket(socket, reads);
+  };
+  return true;
 }

@@ -14,7 +14,7 @@ import type { WSGIApplication } from "../types.ts";
 import { ServerContext } from "./context.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
-import { adoptSocket } from "./read-buffer.ts";
+import { acceptIntoReadBuffers, type ReadBuffer } from "./read-buffer.ts";
 import { Session } from "./session.ts";
 import { clearStaleSocket } from "./unix-socket.ts";
 import {
@@ -93,22 +93,12 @@ async function listen(
   multiprocess: boolean,
 ): Promise<RunningServer> {
   const ctx = new ServerContext(app, options, multiprocess);
-  const onSocket = (socket: Socket) => {
+  const onSocket = (socket: Socket, reads: ReadBuffer | null = null) => {
     if (ctx.closing) {
       socket.destroy();
       return;
     }
-    new Session(socket, ctx);
-  };
-  // A plain connection arrives paused, so that it can read into a ReadBuffer.
-  const onPlainSocket = (socket: Socket) => {
-    if (ctx.closing) {
-      socket.destroy();
-      return;
-    }
-    const adopted = adoptSocket(socket);
-    if (adopted === null) new Session(socket, ctx);
-    else new Session(adopted.socket, ctx, adopted.reads);
+    new Session(socket, ctx, reads);
   };
   let server: NetServer;
   if (options.key && options.cert) {
@@ -118,10 +108,7 @@ async function listen(
     );
     server.on("tlsClientError", () => {});
   } else {
-    server = createServer(
-      { allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
-      onPlainSocket,
-    );
+    server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => onSocket(socket));
   }
   // In a worker the cluster primary listens (and cleared the path before forking).
   if (options.path && !cluster.isWorker) await clearStaleSocket(options.path);
@@ -135,6 +122,8 @@ async function listen(
     else server.listen(options.port, options.host, done);
   });
   server.on("error", (error) => ctx.logError(`server error: ${error.message}`));
+  // A plain connection reads into a buffer of its own (see read-buffer.ts).
+  if (!(options.key && options.cert)) acceptIntoReadBuffers(server, onSocket);
   const address = server.address() as AddressInfo | string;
   if (typeof address !== "string") {
     ctx.serverName =

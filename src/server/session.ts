@@ -121,7 +121,7 @@ export class Session implements Exchange {
   readonly multiprocess: boolean;
 
   /**
-   * @param reads the buffer `socket` reads into (see `adoptSocket`); without one, the
+   * @param reads the buffer `socket` reads into (see `acceptIntoReadBuffers`); without one, the
    *   session takes the socket's `data` events
    */
   constructor(socket: Socket, ctx: ServerContext, reads: ReadBuffer | null = null) {
@@ -145,7 +145,7 @@ export class Session implements Exchange {
     socket.on("close", () => this.onClose());
     ctx.sessions.add(this);
     this.arm("header", ctx.options.headerTimeout);
-    // A plain socket was accepted paused (see adoptSocket).
+    // Reading into a ReadBuffer starts on resume (see read-buffer.ts).
     socket.resume();
   }
 
@@ -460,7 +460,7 @@ export class Session implements Exchange {
           this.socket.end(timeoutResponse(this.ctx.serverSoftware));
           this.closed = true;
           this.linger();
-          this.failPending(clientGone());
+          this.failPending();
         } else this.destroy();
         return;
       }
@@ -476,7 +476,7 @@ export class Session implements Exchange {
           this.socket.end(timeoutResponse(this.ctx.serverSoftware, "500 Internal Server Error"));
           this.closed = true;
           this.linger();
-          this.failPending(clientGone());
+          this.failPending();
         } else this.destroy();
         return;
       case "graceful":
@@ -508,7 +508,8 @@ export class Session implements Exchange {
   /** Closes the connection once the bytes written so far are flushed. */
   private finish(): void {
     this.output.flush();
-    if (!this.closed) this.socket.end();
+    // Once only: Node builds an error (with its stack) for an end() after the end.
+    if (!this.closed && !this.socket.writableEnded) this.socket.end();
     this.linger();
   }
 
@@ -539,12 +540,16 @@ export class Session implements Exchange {
     this.closed = true;
     this.deadline = 0;
     this.ctx.sessions.delete(this);
-    this.failPending(clientGone());
+    this.failPending();
     this.ctx.onSessionClosed();
   }
 
-  private failPending(error: Error): void {
+  /** Rejects a body read and writes that wait, if any: the client is gone. */
+  private failPending(): void {
     const waiter = this.bodyWaiter;
+    // Most connections end with nothing waiting: no error (and no stack trace) to build.
+    if (waiter === null && !this.output.waiting) return;
+    const error = clientGone();
     this.bodyWaiter = null;
     waiter?.reject(error);
     this.output.fail(error);

@@ -16,7 +16,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { connect, createServer, Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { adoptSocket } from "../../src/server/read-buffer.ts";
+import { acceptIntoReadBuffers } from "../../src/server/read-buffer.ts";
 import type {
   InputStream,
   ResponseBody,
@@ -432,17 +432,16 @@ async function runStream(
 describe("the poisoned-read harness", () => {
   it("catches a view of a reused buffer kept without lend()", async () => {
     const views: Buffer[] = [];
-    const server = createServer({ pauseOnConnect: true }, (raw) => {
-      const adopted = adoptSocket(raw);
-      assert.ok(adopted !== null);
-      adopted.reads.onRead = (bytes) => {
-        views.push(bytes); // a bug on purpose: no copy, no lend()
-        adopted.socket.write("k");
-      };
-      adopted.socket.on("end", () => adopted.socket.end());
-      adopted.socket.resume();
-    });
+    const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    acceptIntoReadBuffers(server, (socket, reads) => {
+      reads.onRead = (bytes) => {
+        views.push(bytes); // a bug on purpose: no copy, no lend()
+        socket.write("k");
+      };
+      socket.on("end", () => socket.end());
+      socket.resume();
+    });
     const port = (server.address() as { port: number }).port;
     const conn = await open(port);
     conn.send("first read");

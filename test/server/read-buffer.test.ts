@@ -4,7 +4,7 @@ import { connect, createServer, type Socket } from "node:net";
 import { describe, it } from "node:test";
 import { ServerContext } from "../../src/server/context.ts";
 import { resolveOptions } from "../../src/server/options.ts";
-import { adoptSocket, READ_SIZE, ReadBuffer } from "../../src/server/read-buffer.ts";
+import { acceptIntoReadBuffers, READ_SIZE, ReadBuffer } from "../../src/server/read-buffer.ts";
 import { Session } from "../../src/server/session.ts";
 import type { InputStream, WSGIApplication } from "../../src/types.ts";
 import { FakeSocket } from "../helpers/fake-socket.ts";
@@ -39,23 +39,25 @@ describe("ReadBuffer: the memory a connection reads into", () => {
   });
 });
 
-describe("adoptSocket: a plain accepted connection reads into a ReadBuffer", () => {
-  it("moves the connection: bytes arrive through onRead, writes work, and close() still waits for it", async () => {
-    let adoptedSocket: Socket | undefined;
+describe("acceptIntoReadBuffers: a plain server's connections read into ReadBuffers", () => {
+  it("hands over each connection: bytes arrive through onRead, writes work, and close() still waits for it", async () => {
+    let accepted: Socket | undefined;
+    let connectionEvents = 0;
     const received: string[] = [];
-    const server = createServer({ pauseOnConnect: true }, (raw) => {
-      const adopted = adoptSocket(raw);
-      assert.ok(adopted !== null);
-      adoptedSocket = adopted.socket;
-      adopted.reads.onRead = (bytes) => {
-        assert.ok(adopted.reads.holds(bytes));
-        received.push(bytes.toString("latin1"));
-        adopted.socket.write(`got ${bytes.length}\n`);
-      };
-      adopted.socket.on("end", () => adopted.socket.end());
-      adopted.socket.resume();
-    });
+    const server = createServer(() => connectionEvents++);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    assert.ok(
+      acceptIntoReadBuffers(server, (socket, reads) => {
+        accepted = socket;
+        reads.onRead = (bytes) => {
+          assert.ok(reads.holds(bytes));
+          received.push(bytes.toString("latin1"));
+          socket.write(`got ${bytes.length}\n`);
+        };
+        socket.on("end", () => socket.end());
+        socket.resume();
+      }),
+    );
     const port = (server.address() as { port: number }).port;
     const client = connect(port, "127.0.0.1");
     const answer = new Promise<string>((resolve) => {
@@ -68,6 +70,11 @@ describe("adoptSocket: a plain accepted connection reads into a ReadBuffer", () 
     client.write("hello");
     assert.equal(await answer, "got 5\n");
     assert.deepEqual(received, ["hello"]);
+    assert.equal(connectionEvents, 0, "no socket of Node's own was made");
+    const count = await new Promise<number>((resolve, reject) =>
+      server.getConnections((error, n) => (error ? reject(error) : resolve(n))),
+    );
+    assert.equal(count, 1, "the server counts the connection");
 
     let closed = false;
     const serverClosed = new Promise<void>((resolve) =>
@@ -77,10 +84,36 @@ describe("adoptSocket: a plain accepted connection reads into a ReadBuffer", () 
       }),
     );
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(closed, false, "close() waits for the adopted connection");
+    assert.equal(closed, false, "close() waits for the connection");
     client.end();
     await serverClosed;
-    assert.ok(adoptedSocket?.destroyed);
+    assert.ok(accepted?.destroyed);
+  });
+
+  it("takes the first read buffer of a new connection from the ones closed connections left", async () => {
+    const buffers: ArrayBufferLike[] = [];
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    acceptIntoReadBuffers(server, (socket, reads) => {
+      reads.onRead = (bytes) => {
+        buffers.push(bytes.buffer);
+        socket.end("bye");
+      };
+      socket.on("end", () => socket.destroy());
+      socket.resume();
+    });
+    const port = (server.address() as { port: number }).port;
+    for (let i = 0; i < 3; i++) {
+      const client = connect(port, "127.0.0.1");
+      client.write("hi");
+      client.resume();
+      await new Promise((resolve) => client.on("close", resolve));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    assert.equal(buffers.length, 3);
+    assert.equal(buffers[1], buffers[0], "the first connection's buffer served the second");
+    assert.equal(buffers[2], buffers[0]);
   });
 });
 
