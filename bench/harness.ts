@@ -188,7 +188,12 @@ export function parseWrk(raw: string): WrkResult {
 }
 
 /** Runs wrk (one thread) for `seconds` at `connections` against `url`. */
-export async function wrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
+export async function wrk(
+  url: string,
+  connections: number,
+  seconds: number,
+  headers: readonly string[] = [],
+): Promise<WrkResult> {
   const raw = await run("wrk", [
     "-t1",
     `-c${connections}`,
@@ -196,6 +201,7 @@ export async function wrk(url: string, connections: number, seconds: number): Pr
     "--timeout",
     "5s",
     "--latency",
+    ...headers.flatMap((header) => ["-H", header]),
     url,
   ]);
   return parseWrk(raw);

@@ -89,7 +89,8 @@ export interface Results {
     loadAfter: number;
   };
   servers: ServerInfo[];
-  hello: Record<string, { c50: HelloRun[]; c1: HelloRun[] }>;
+  /** `close`: a new connection per request (absent from runs before it was added). */
+  hello: Record<string, { c50: HelloRun[]; c1: HelloRun[]; close?: HelloRun[] }>;
   download: Record<string, TransferRun[]>;
   upload: Record<string, TransferRun[]>;
   memory: Record<string, MemoryResult>;
@@ -155,10 +156,10 @@ const emptySummary = (): Summary => ({
   cpuPerGB: {},
 });
 
-function summarize(results: Results, key: "c50" | "c1"): Summary {
+function summarize(results: Results, key: "c50" | "c1" | "close"): Summary {
   const s = emptySummary();
   for (const [id, runs] of Object.entries(results.hello)) {
-    const r = runs[key];
+    const r = runs[key] ?? [];
     if (r.length === 0) continue;
     s.rate[id] = median(r.map((x) => x.rps));
     s.p50[id] = median(r.map((x) => x.p50));
@@ -194,6 +195,7 @@ function summarizeTransfers(results: Results, kind: "download" | "upload"): Summ
 interface Summaries {
   c50: Summary;
   c1: Summary;
+  close: Summary;
   download: Summary;
   upload: Summary;
 }
@@ -249,6 +251,15 @@ function checks(results: Results, all: Summaries): Check[] {
       pass: load ? ok(py, (v) => v >= 10) : undefined,
     });
   }
+  const perConnection = get(all.close.rate, "ours") / get(all.close.rate, BASE);
+  out.push({
+    name: "hello world, a new connection per request: req/s vs node:http",
+    ours: num(get(all.close.rate, "ours")),
+    anchor: num(get(all.close.rate, BASE)),
+    ratio: ratio(perConnection),
+    target: "info (accepting and closing connections is most of the work)",
+    pass: undefined,
+  });
   const eff = get(all.c50.perCpu, "ours") / get(all.c50.perCpu, BASE);
   out.push({
     name: "hello world, 50 connections: requests per server CPU-second vs node:http",
@@ -385,6 +396,7 @@ export function render(results: Results): { markdown: string; svg: string } {
   const all: Summaries = {
     c50: summarize(results, "c50"),
     c1: summarize(results, "c1"),
+    close: summarize(results, "close"),
     download: summarizeTransfers(results, "download"),
     upload: summarizeTransfers(results, "upload"),
   };
@@ -415,7 +427,7 @@ export function render(results: Results): { markdown: string; svg: string } {
     `- Software: Node ${m.node}; ${m.python}; ${m.gunicorn}; ${m.wrk}.`,
     `- Pinning: ${m.pinning}. Each server is a child process on 127.0.0.1.`,
     `- Load average (1 min): ${m.loadBefore.toFixed(2)} before, ${m.loadAfter.toFixed(2)} after. Anything else running makes the absolute numbers noisier; the ratios less so, since the servers take turns and share the noise.`,
-    `- Hello world: \`wrk -t1 -cN -d${cfg.duration}s --latency\`, ${cfg.reps} run(s) per server, round-robin, medians${cfg.warmup ? ` (after a ${cfg.warmup} s warm-up)` : ""}; ±x% is half the range of the runs. Transfers: one client, [transfer-client.py](transfer-client.py) (1 MiB \`recv_into\` and \`sendall\`: not curl, which set the pace), a fresh connection per transfer; a run is ${cfg.transferRepeat} transfer(s) of ${size(cfg.transfer)} back to back, ${cfg.transferReps} run(s) per server after one warm-up, medians; MB is 10^6 bytes.`,
+    `- Hello world: \`wrk -t1 -cN -d${cfg.duration}s --latency\` (with \`-H "Connection: close"\` for a new connection per request), ${cfg.reps} run(s) per server, round-robin, medians${cfg.warmup ? ` (after a ${cfg.warmup} s warm-up)` : ""}; ±x% is half the range of the runs. Transfers: one client, [transfer-client.py](transfer-client.py) (1 MiB \`recv_into\` and \`sendall\`: not curl, which set the pace), a fresh connection per transfer; a run is ${cfg.transferRepeat} transfer(s) of ${size(cfg.transfer)} back to back, ${cfg.transferReps} run(s) per server after one warm-up, medians; MB is 10^6 bytes.`,
     "- Server CPU is the share of one core the server process (with its children) used during the run, from `/proc/<pid>/task/*/schedstat`. Well below 100%, something other than the server set the pace (the load generator, or other processes on the machine): compare the per-CPU-second columns then (for transfers, server CPU-seconds per GB moved: lower is better).",
     "",
     "## Targets",
@@ -438,6 +450,10 @@ export function render(results: Results): { markdown: string; svg: string } {
     "## Hello world, 1 connection",
     "",
     helloTable(results, all.c1),
+    "",
+    "## Hello world, a new connection per request (`Connection: close`), 10 at a time",
+    "",
+    helloTable(results, all.close),
     "",
     `## Transfers: ${size(cfg.transfer)} download (64 KiB chunks) and upload (read in 64 KiB chunks, discarded), ${cfg.transferRepeat} back to back per run`,
     "",
@@ -478,6 +494,7 @@ function chart(results: Results, all: Summaries): string {
   };
   groups.push({ name: "hello world, 50 conns (req/s)", target: 1.3, ratios: over(all.c50.rate) });
   groups.push({ name: "hello world, 1 conn (req/s)", ratios: over(all.c1.rate) });
+  groups.push({ name: "hello world, conn per request (req/s)", ratios: over(all.close.rate) });
   groups.push({
     name: `${size(results.config.transfer)} download (MB/s)`,
     target: 2,

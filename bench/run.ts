@@ -78,8 +78,21 @@ const config = quick
       memory: 1024 * MiB,
       idle: 5000,
     };
-/** The concurrencies of the hello-world workload. */
-const CONCURRENCY = [50, 1] as const;
+/**
+ * The hello-world workloads: keep-alive at 50 and at 1 connection, and a new connection
+ * for every request (`Connection: close`), 10 at a time, where accepting and closing
+ * connections is most of the work.
+ */
+const HELLO = [
+  { key: "c50", connections: 50, headers: [], title: "50 connection(s)" },
+  { key: "c1", connections: 1, headers: [], title: "1 connection(s)" },
+  {
+    key: "close",
+    connections: 10,
+    headers: ["Connection: close"],
+    title: "a new connection per request, 10 at a time",
+  },
+] as const;
 /** The keep-alive timeout for the idle-connections run (ms). */
 const IDLE_KEEP_ALIVE = 120_000;
 
@@ -257,10 +270,9 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
   const url = (r: Running, path: string) => `http://127.0.0.1:${r.port}${path}`;
   try {
     if (!skip.has("hello")) {
-      for (const c of CONCURRENCY) {
-        const key = `c${c}` as const;
-        log(`hello world, ${c} connection(s), ${config.reps} × ${config.duration}s`);
-        if (config.warmup > 0 && c === CONCURRENCY[0]) {
+      for (const { key, connections: c, headers, title } of HELLO) {
+        log(`hello world, ${title}, ${config.reps} × ${config.duration}s`);
+        if (config.warmup > 0 && key === HELLO[0].key) {
           for (const [id, r] of running) {
             if (!runs(SERVERS.find((server) => server.id === id)!, "hello")) continue;
             log(`  warm-up ${id}`);
@@ -275,7 +287,7 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
           config.reps,
           async (server, r, rep) => {
             const cpuBefore = cpuSeconds(r.pid);
-            const result = await wrk(url(r, "/"), c, config.duration);
+            const result = await wrk(url(r, "/"), c, config.duration, headers);
             const cpu = cpuSeconds(r.pid) - cpuBefore;
             writeFileSync(join(OUT, "raw", `hello-${key}-${server.id}-${rep + 1}.txt`), result.raw);
             log(
@@ -284,8 +296,8 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
             return { ...result, cpu };
           },
           (id, result) => {
-            const runs = entry(results.hello, id, () => ({ c50: [], c1: [] }));
-            runs[key].push({
+            const runs = entry(results.hello, id, () => ({ c50: [], c1: [], close: [] }));
+            (runs[key] ??= []).push({
               rps: result.rps,
               p50: result.p50,
               p99: result.p99,
@@ -490,7 +502,7 @@ async function main(): Promise<void> {
     quick,
     complete: false,
     seconds: 0,
-    config: { ...config, concurrency: [...CONCURRENCY] },
+    config: { ...config, concurrency: HELLO.map((h) => h.connections) },
     machine: machine(),
     servers: SERVERS.map(({ id, label, short, missing }) => ({ id, label, short, missing })),
     hello: {},
