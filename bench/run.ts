@@ -297,7 +297,9 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
           },
           (id, result) => {
             const runs = entry(results.hello, id, () => ({ c50: [], c1: [], close: [] }));
-            (runs[key] ??= []).push({
+            const list = runs[key] ?? [];
+            runs[key] = list;
+            list.push({
               rps: result.rps,
               p50: result.p50,
               p99: result.p99,
