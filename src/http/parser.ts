@@ -99,6 +99,14 @@ function isName(buf: Uint8Array, at: number, name: Uint8Array): boolean {
   return true;
 }
 
+/** Fields a parser has room for before its table grows. */
+const FIRST_FIELDS = 16;
+/**
+ * Where `scanFieldLine` reports the parts of the line it scanned: read at once, before
+ * anything else can scan, so every parser shares it.
+ */
+const LINE = new Int32Array(4);
+
 /** Bits of the Connection options seen. */
 const CLOSE = 1;
 const KEEP_ALIVE = 2;
@@ -154,12 +162,12 @@ export class HeadParser {
   private minor = 1;
   /** The last Host value found valid on this connection. */
   private validHost = "";
-  private readonly line = new Int32Array(4);
 
   /** @param limits the limits to enforce (`maxRequestLineLength`, `maxHeaderCount`, ...) */
   constructor(limits: Limits = DEFAULT_LIMITS) {
     this.limits = limits;
-    this.fields = new Int32Array(Math.min(limits.maxHeaderCount, 1024) * 4 + 4);
+    // Room for 16 fields at first (it doubles as needed): a connection costs less to set up.
+    this.fields = new Int32Array(Math.min(limits.maxHeaderCount + 1, FIRST_FIELDS) * 4);
   }
 
   /** Whether part of a head has been received (so the peer closing now is an error). */
@@ -212,7 +220,7 @@ export class HeadParser {
         pos = next;
         continue;
       }
-      const line = this.line;
+      const line = LINE;
       const next = scanFieldLine(buf, pos, end, line);
       if (next < 0) break;
       if (next - start - this.headersStart > limits.maxHeaderBytes) throw headersTooLarge();

@@ -170,6 +170,16 @@ describe("HeadParser: header section", () => {
     );
   });
 
+  it("keeps all of the default 100 fields, whose table grows as they come, also across reads", () => {
+    const lines = Array.from({ length: 99 }, (_, i) => `X-Field-${i}: value ${i}\r\n`);
+    const raw = bytes(`GET / HTTP/1.1\r\nHost: a\r\n${lines.join("")}\r\n`);
+    const expected = ["Host", "a", ...lines.flatMap((_, i) => [`X-Field-${i}`, `value ${i}`])];
+    assert.deepEqual(parse(raw.toString("latin1")).headers, expected);
+    const parser = new HeadParser();
+    assert.equal(parser.parse(raw.subarray(0, 700), 0), null);
+    assert.deepEqual(parser.parse(raw, 0)?.headers, expected);
+  });
+
   it("accepts a header section of exactly maxHeaderBytes and rejects one byte more", () => {
     const limits = resolveLimits({ maxHeaderBytes: 20 });
     // "Host: a\r\n" (9) + "X: 12345678\r\n" (13) = 22 bytes; with 9 + 11 = 20 it fits.
