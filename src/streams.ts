@@ -90,12 +90,17 @@ export class BodyInputStream implements InputStream {
       return null;
     }
     if (chunk.length > this.remaining) chunk = chunk.subarray(0, this.remaining);
-    this.remaining -= chunk.length;
+    this.count(chunk.length);
+    return chunk;
+  }
+
+  /** Counts `n` bytes taken from the source against the limit; at the limit, releases it. */
+  private count(n: number): void {
+    this.remaining -= n;
     if (this.remaining <= 0) {
       this.ended = true;
       this.source.release?.();
     }
-    return chunk;
   }
 
   /** Pulls one more chunk into the buffer; false once the body is over. */
@@ -182,31 +187,24 @@ export class BodyInputStream implements InputStream {
   async readinto1(target: Uint8Array): Promise<number> {
     checkTarget(target, "readinto1");
     if (target.length === 0) return 0;
-    if (this.buffered.length > 0) {
-      const n = Math.min(target.length, this.buffered.length);
-      target.set(this.take(n));
-      return n;
-    }
-    if (this.ended) return 0;
-    const room = Math.min(target.length, this.remaining);
-    if (this.source.into === undefined) {
+    if (this.buffered.length === 0) {
+      if (this.source.into !== undefined) return this.copyNext(target);
       const chunk = await this.next();
       if (chunk === null) return 0;
       this.buffered = chunk;
-      const n = Math.min(room, chunk.length);
-      target.set(this.take(n));
-      return n;
     }
-    const n = await this.source.into(room === target.length ? target : target.subarray(0, room));
-    if (n === 0) {
-      this.ended = true;
-      return 0;
-    }
-    this.remaining -= n;
-    if (this.remaining <= 0) {
-      this.ended = true;
-      this.source.release?.();
-    }
+    const n = Math.min(target.length, this.buffered.length);
+    target.set(this.take(n));
+    return n;
+  }
+
+  /** The next piece of the body, which the source copies straight into `target`; 0 at the end. */
+  private async copyNext(target: Uint8Array): Promise<number> {
+    if (this.ended) return 0;
+    const room = Math.min(target.length, this.remaining);
+    const n = await this.source.into!(room === target.length ? target : target.subarray(0, room));
+    if (n === 0) this.ended = true;
+    else this.count(n);
     return n;
   }
 
