@@ -75,13 +75,15 @@ export class ReadBuffer {
 /** A handle libuv accepted: a TCP or pipe stream. */
 interface ClientHandle {
   useUserBuffer?: unknown;
-  close(): void;
 }
 
 /** The private parts of `net.Server` (and of its sockets) that `acceptIntoReadBuffers` uses. */
 interface ServerInternals {
   _handle?: { onconnection?: (error: number, handle?: ClientHandle) => void } | null;
   _connections?: number;
+  /** The server's `allowHalfOpen` and `noDelay` options, which its sockets get. */
+  allowHalfOpen?: boolean;
+  noDelay?: boolean;
 }
 
 /**
@@ -112,13 +114,15 @@ export function acceptIntoReadBuffers(
       return;
     }
     const reads = new ReadBuffer();
+    // Built as Node's own onconnection builds it, plus `onread`.
     const socket = new Socket({
       handle,
-      allowHalfOpen: true,
+      allowHalfOpen: internals.allowHalfOpen === true,
       readable: true,
       writable: true,
       onread: reads.option,
     } as SocketConstructorOpts);
+    if (internals.noDelay) socket.setNoDelay(true);
     socket.once("close", () => reads.release());
     // As Node's own onconnection: close() waits until every counted socket closed.
     internals._connections = (internals._connections ?? 0) + 1;

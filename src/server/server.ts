@@ -100,10 +100,11 @@ async function listen(
     }
     new Session(socket, ctx, reads);
   };
+  const tls = Boolean(options.key && options.cert);
   let server: NetServer;
-  if (options.key && options.cert) {
+  if (tls) {
     server = createTlsServer(
-      { key: readFileSync(options.key), cert: readFileSync(options.cert), allowHalfOpen: true },
+      { key: readFileSync(options.key!), cert: readFileSync(options.cert!), allowHalfOpen: true },
       onSocket,
     );
     server.on("tlsClientError", () => {});
@@ -123,7 +124,7 @@ async function listen(
   });
   server.on("error", (error) => ctx.logError(`server error: ${error.message}`));
   // A plain connection reads into a buffer of its own (see read-buffer.ts).
-  if (!(options.key && options.cert)) acceptIntoReadBuffers(server, onSocket);
+  if (!tls) acceptIntoReadBuffers(server, onSocket);
   const address = server.address() as AddressInfo | string;
   if (typeof address !== "string") {
     ctx.serverName =

@@ -145,7 +145,8 @@ export class Session implements Exchange {
     socket.on("close", () => this.onClose());
     ctx.sessions.add(this);
     this.arm("header", ctx.options.headerTimeout);
-    // Reading into a ReadBuffer starts on resume (see read-buffer.ts).
+    // Flowing from the start, as a `data` listener would make it (a socket reading into a
+    // ReadBuffer has none); the session pauses and resumes it from here on.
     socket.resume();
   }
 
