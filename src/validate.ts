@@ -13,7 +13,7 @@
  */
 import { AssertionError } from "node:assert";
 import { inspect } from "node:util";
-import { statusForbidsBody } from "./handlers/base.ts";
+import { statusForbidsBody } from "./http/status.ts";
 import type {
   ErrorStream,
   HeaderTuple,

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { STATUS_CODES } from "node:http";
 import { isClientGone } from "../handlers/base.ts";
+import { reasonPhrase } from "../http/status.ts";
 import type { HeaderTuple, InputStream, WSGIApplication, WSGIEnvironment } from "../types.ts";
 import { isHopByHop, requestUri } from "../util.ts";
 import { clientGone } from "./link.ts";
@@ -77,7 +77,7 @@ export function fromFetchHandler(
         `the Fetch handler must return a Response, got ${response === null ? "null" : typeof response}`,
       );
     }
-    const reason = response.statusText || STATUS_CODES[response.status] || "Unknown";
+    const reason = response.statusText || reasonPhrase(response.status);
     const headers: HeaderTuple[] = [];
     for (const [name, value] of response.headers) {
       if (!isHopByHop(name)) headers.push([name, value]);

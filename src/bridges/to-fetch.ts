@@ -15,9 +15,10 @@
  *
  * @module
  */
-import { statusForbidsBody } from "../handlers/base.ts";
+
 import { GatewayHandler } from "../handlers/gateway.ts";
 import type { ErrorSink } from "../handlers/simple.ts";
+import { statusForbidsBody } from "../http/status.ts";
 import type { InputStream, WSGIApplication } from "../types.ts";
 import {
   addHeaders,

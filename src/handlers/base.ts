@@ -19,6 +19,7 @@ import { AssertionError } from "node:assert";
 import type { FileHandle } from "node:fs/promises";
 import { Headers } from "../headers.ts";
 import { isFieldName } from "../http/grammar.ts";
+import { statusForbidsBody } from "../http/status.ts";
 import type {
   ErrorStream,
   FileLike,
@@ -48,11 +49,6 @@ const CLIENT_GONE = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_
 export function isClientGone(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && CLIENT_GONE.has(code);
-}
-
-/** True for statuses whose responses never carry a body (RFC 9110 §6.4.1). */
-export function statusForbidsBody(code: number): boolean {
-  return code < 200 || code === 204 || code === 304;
 }
 
 /** True if every char of `text` is latin-1 (below 256): a loop, cheaper than a regex here. */

@@ -42,3 +42,4 @@ export {
   type ResponseState,
   type Trigger,
 } from "./states.ts";
+export { REASON_PHRASES, reasonPhrase, statusForbidsBody } from "./status.ts";

@@ -15,9 +15,9 @@
  *
  * @module
  */
-import { STATUS_CODES } from "node:http";
 import { escapeBytes, LocalProtocolError } from "./errors.ts";
 import { isFieldName, isFieldValue } from "./grammar.ts";
+import { reasonPhrase } from "./status.ts";
 
 /** A response header as the application gives it. */
 export type ResponseHeader = readonly [name: string, value: string];
@@ -40,7 +40,7 @@ function statusLine(status: number | string): string {
     if (!Number.isInteger(status) || status < 100 || status > 999) {
       throw new LocalProtocolError("ERR_INVALID_STATUS", `invalid status code ${status}`);
     }
-    line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Unknown"}\r\n`;
+    line = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
   } else {
     // RFC 9112 §4: status-code = 3DIGIT; reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ).
     const ok =
