@@ -71,6 +71,13 @@ export type ResponseBody = (Iterable<Uint8Array> | AsyncIterable<Uint8Array>) & 
 };
 
 /**
+ * The key under which a body that wraps a list of chunks (the validator's checked body)
+ * exposes that list, so a handler can still compute the response's `Content-Length` from
+ * it, as it would for the list itself.
+ */
+export const WRAPPED_CHUNKS: unique symbol = Symbol.for("wsgiref.wrappedChunks");
+
+/**
  * A body that wraps a file (PEP 3333 "Optional Platform-Specific File Handling"); a server
  * may transmit it by a faster path than iterating it.
  */

@@ -24,6 +24,7 @@ import type {
   WSGIApplication,
   WSGIEnvironment,
 } from "./types.ts";
+import { WRAPPED_CHUNKS } from "./types.ts";
 
 /**
  * A warning about WSGI behaviour that is questionable but not forbidden, such as an unknown
@@ -607,6 +608,11 @@ class CheckedBody {
     this.original = original;
     this.state = state;
     unclosedBodies.register(this, state.where, this);
+  }
+
+  /** The list the application returned, if it was one: its length is known up front. */
+  get [WRAPPED_CHUNKS](): readonly unknown[] | undefined {
+    return Array.isArray(this.original) ? this.original : undefined;
   }
 
   checkOpen(): void {

@@ -178,11 +178,15 @@ describe("call", () => {
     );
   });
 
-  it("renders the response as it would go on the wire", async () => {
+  it("renders the response as the server would frame it, Date aside", async () => {
     const response = await call(hello);
     assert.equal(
       Buffer.from(response.toBytes()).toString("latin1"),
-      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nHello",
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nHello",
+    );
+    assert.equal(
+      Buffer.from(response.toBytes({ server: "wsgiref" })).toString("latin1"),
+      "HTTP/1.1 200 OK\r\nServer: wsgiref\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nHello",
     );
   });
 });

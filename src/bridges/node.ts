@@ -188,15 +188,13 @@ class NodeHandler extends GatewayHandler {
     else socket.end(() => socket.destroy());
   }
 
-  override sendHeaders(): void {
+  /** Node checks the head in `writeHead` first: if it refuses it, nothing was sent and the error page can go. */
+  protected override sendHead_(): void {
     this.link.check();
-    this.cleanupHeaders();
     const code = Number(this.status!.slice(0, 3));
     const flat: string[] = [];
     for (const [name, value] of this.headers!) flat.push(name, value);
-    // Node checks the head first: if it refuses it, nothing was sent and the error page can go.
     this.res.writeHead(code, this.status!.slice(4), flat);
-    this.headersSent = true;
     this.headWritten = true;
   }
 
@@ -210,10 +208,7 @@ class NodeHandler extends GatewayHandler {
     );
   }
 
-  protected override flush_(): void {}
-
-  override finishContent(): void {
-    super.finishContent();
+  protected override end_(): void {
     if (this.link.gone) return;
     this.ended = true;
     this.res.end();

@@ -172,21 +172,22 @@ class FetchGatewayHandler extends GatewayHandler {
     super.logException(error);
   }
 
-  override sendHeaders(): void {
+  /**
+   * Resolves the caller's promise with the `Response`. Everything Fetch may refuse (a 1xx
+   * status, a bad header) throws here, before the head counts as sent, so it gets the
+   * error page instead.
+   */
+  protected override sendHead_(): void {
     this.link.check();
-    this.cleanupHeaders();
     const code = Number(this.status!.slice(0, 3));
     const headers = new Headers();
     for (const [name, value] of this.headers!) headers.append(name, value);
-    // Everything Fetch may refuse is checked before headersSent is set, so a head it
-    // cannot carry (a 1xx status, a bad header name) gets the error page instead.
     if (code < 200 || code > 599) {
       throw new RangeError(`a Fetch Response cannot carry the status ${this.status}`);
     }
     const init = { status: code, statusText: this.status!.slice(4), headers };
     if (this.request.method === "HEAD" || statusForbidsBody(code)) {
       const response = new Response(null, init);
-      this.headersSent = true;
       this.ended = true;
       this.resolveResponse(response);
       return;
@@ -207,7 +208,6 @@ class FetchGatewayHandler extends GatewayHandler {
       new CountQueuingStrategy({ highWaterMark: 0 }),
     );
     const response = new Response(stream, init);
-    this.headersSent = true;
     this.controller = controller;
     this.resolveResponse(response);
   }
@@ -224,10 +224,7 @@ class FetchGatewayHandler extends GatewayHandler {
     );
   }
 
-  protected override flush_(): void {}
-
-  override finishContent(): void {
-    super.finishContent();
+  protected override end_(): void {
     if (this.controller !== undefined && !this.ended) {
       this.ended = true;
       this.controller.close();

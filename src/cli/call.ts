@@ -12,6 +12,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { CallCommand } from "../cli.ts";
+import { DEFAULTS } from "../server/options.ts";
 import { call } from "../testing/client.ts";
 import type { TestRequest } from "../testing/request.ts";
 import { CliError, loadApp } from "./load-app.ts";
@@ -90,7 +91,7 @@ export async function runCall(command: CallCommand, io: CallIO = {}): Promise<nu
     stderr.write(`wsgiref: the application failed: ${message.split("\n")[0]}\n`);
   }
   await new Promise<void>((done) => {
-    const written = stdout.write(response.toBytes());
+    const written = stdout.write(response.toBytes({ server: DEFAULTS.serverHeader || undefined }));
     const out = stdout as { once?(event: string, listener: () => void): unknown };
     if (written === false && out.once) out.once("drain", done);
     else done();

@@ -4,10 +4,20 @@
  * Theory of operation: `run(app)` builds the environ (`setupEnviron`), calls the
  * application, then `finishResponse` iterates the body, handing each chunk to `write`.
  * `write` sends the headers before the first non-empty chunk (`sendHeaders`), then the
- * chunk through the abstract `write_`/`flush_` hooks. Errors before the headers went out
- * become `errorOutput`'s 500 page; errors after cut the response short. The body's
- * `close()` runs exactly once on every path. Every gateway (the simple server, CGI, the
- * production server, the bridges, the test client) is a subclass that only supplies I/O.
+ * chunk; `finishContent` ends the response. Errors before the headers went out become
+ * `errorOutput`'s 500 page; errors after cut the response short. The body's `close()`
+ * runs exactly once on every path.
+ *
+ * Every gateway (the simple server, CGI, the production server, the bridges, the test
+ * client) is a subclass that only supplies I/O, through these hooks and nothing else of
+ * the algorithm:
+ *
+ * - `sendHead_()`: hand the status and headers over. A gateway that may refuse a head
+ *   throws here before sending anything; `headersSent` becomes true only once it returned,
+ *   so a refused head still gets the error page on a connection that is still in sync.
+ * - `write_(data)` and `flush_()`: body bytes, as CPython's `_write` and `_flush`.
+ * - `end_()`: the response is complete.
+ * - `getStdin()`, `getStderr()`, `addCgiVars()`: the request side, as in CPython.
  *
  * The hooks may return promises: that is how a slow client's backpressure reaches the
  * application. A synchronous body is iterated synchronously, with no microtask per chunk
@@ -32,6 +42,7 @@ import type {
   WSGIApplication,
   WSGIEnvironment,
 } from "../types.ts";
+import { WRAPPED_CHUNKS } from "../types.ts";
 import { FileWrapper, guessScheme, isHopByHop } from "../util.ts";
 import { httpDate } from "./date.ts";
 import { readEnviron } from "./environ.ts";
@@ -123,7 +134,8 @@ function checkStatus(status: string): number {
 
 /**
  * Runs one WSGI application for one request. Subclasses supply the I/O: `write_`,
- * `flush_`, `getStdin`, `getStderr` and `addCgiVars`; the rest may be overridden to
+ * `getStdin`, `getStderr` and `addCgiVars`, and where needed `sendHead_`, `flush_` and
+ * `end_`; the rest may be overridden to
  * customise the environ, headers and error handling, as in CPython.
  */
 export abstract class BaseHandler {
@@ -155,6 +167,11 @@ export abstract class BaseHandler {
   errorHeaders: HeaderTuple[] = ERROR_HEADERS;
   /** The body of that error page. */
   errorBody: Uint8Array = ERROR_BODY;
+  /**
+   * Which bodies `setContentLength` measures: `"one-chunk"`, a list of exactly one chunk
+   * (CPython's rule); `"list"`, any list of byte chunks (the HTTP/1.1 gateways' rule).
+   */
+  contentLengthRule: "one-chunk" | "list" = "one-chunk";
 
   /** The status the application gave, once `startResponse` was called. */
   status: string | undefined = undefined;
@@ -369,12 +386,28 @@ export abstract class BaseHandler {
     return guessScheme(this.environ);
   }
 
-  /** Sets `Content-Length` when the body is a one-chunk array (its length is then known). */
+  /**
+   * Sets `Content-Length` when the body's length is known before it is sent, under
+   * `contentLengthRule`: a list of exactly one chunk (CPython's rule, the default), or any
+   * list of byte chunks (`"list"`, what the HTTP/1.1 gateways use, so a list never needs
+   * chunked framing). A list wrapped by the validator counts as the list.
+   */
   setContentLength(): void {
-    const result = this.result;
-    if (Array.isArray(result) && result.length === 1) {
-      this.headers!.set("Content-Length", String(this.bytesSent));
+    const result = this.result as unknown;
+    const chunks: readonly unknown[] | undefined = Array.isArray(result)
+      ? result
+      : (result as { [WRAPPED_CHUNKS]?: readonly unknown[] } | null | undefined)?.[WRAPPED_CHUNKS];
+    if (chunks === undefined) return;
+    if (this.contentLengthRule === "one-chunk") {
+      if (chunks.length === 1) this.headers!.set("Content-Length", String(this.bytesSent));
+      return;
     }
+    let length = 0;
+    for (const chunk of chunks) {
+      if (!(chunk instanceof Uint8Array)) return;
+      length += chunk.length;
+    }
+    this.headers!.set("Content-Length", String(length));
   }
 
   /** Last changes to the headers before they are sent: a `Content-Length` where it can be known. */
@@ -477,14 +510,19 @@ export abstract class BaseHandler {
     return false;
   }
 
-  /** Makes sure the headers went out at the end of the body (with `Content-Length: 0` if none was set). */
+  /**
+   * Ends the response: sends the headers if no body byte did (with `Content-Length: 0`
+   * where a body is allowed and none was set), then calls `end_`.
+   */
   finishContent(): void | Promise<void> {
     if (!this.headersSent) {
       // An empty body has length 0, except in answer to HEAD, where it says nothing
       // about the length a GET would get (CPython says 0 there too).
       if (this.bodyAllowed) this.headers!.setDefault("Content-Length", "0");
-      return this.sendHeaders();
+      const sent = this.sendHeaders();
+      if (sent) return sent.then(() => this.end_());
     }
+    return this.end_();
   }
 
   /** Closes the body and resets the per-request state. */
@@ -512,15 +550,15 @@ export abstract class BaseHandler {
     this.bodyAllowed = true;
   }
 
-  /** Sends the status line and headers through `write_`. */
+  /**
+   * Sends the status line and headers: `cleanupHeaders`, then the gateway's `sendHead_`.
+   * `headersSent` becomes true only once the gateway accepted the head.
+   */
   sendHeaders(): void | Promise<void> {
     this.cleanupHeaders();
+    const sending = this.sendHead_();
     this.headersSent = true;
-    if (!this.originServer || this.clientIsModern()) {
-      const preamble = this.sendPreamble();
-      if (preamble) return preamble.then(() => this.write_(this.headers!.toBytes()));
-      return this.write_(this.headers!.toBytes());
-    }
+    return sending;
   }
 
   /** True if the body is an instance of `wsgiFileWrapper`, so `sendfile()` may send it. */
@@ -560,10 +598,26 @@ export abstract class BaseHandler {
     return [this.errorBody];
   }
 
+  /**
+   * Hands the status line and headers (`this.status`, `this.headers`) to the client. The
+   * default writes them through `write_` as an origin server (`HTTP/1.x` status line,
+   * `Date`, `Server`; nothing for an HTTP/0.9 client) or a CGI script (`Status:` header)
+   * does. A gateway that may refuse a head throws before sending anything.
+   */
+  protected sendHead_(): void | Promise<void> {
+    if (this.originServer && !this.clientIsModern()) return;
+    const preamble = this.sendPreamble();
+    if (preamble) return preamble.then(() => this.write_(this.headers!.toBytes()));
+    return this.write_(this.headers!.toBytes());
+  }
+
+  /** Ends the response after its last body byte; the default does nothing (the stream just ends). */
+  protected end_(): void | Promise<void> {}
+
   /** Queues bytes for the client; may send them at once, may return a promise for backpressure. */
   protected abstract write_(data: Uint8Array): void | Promise<void>;
-  /** Pushes queued bytes to the client; may do nothing. */
-  protected abstract flush_(): void | Promise<void>;
+  /** Pushes queued bytes to the client; the default does nothing. */
+  protected flush_(): void | Promise<void> {}
   /** The `wsgi.input` of the request. */
   abstract getStdin(): InputStream;
   /** The `wsgi.errors` of the request. */

@@ -14,6 +14,8 @@ export abstract class GatewayHandler extends BaseHandler {
   override httpVersion = "1.1";
   override osEnviron: Readonly<Record<string, string>> = {};
   override wsgiMultithread = false;
+  /** A list body's length is known up front, so it never needs chunked framing. */
+  override contentLengthRule: "one-chunk" | "list" = "list";
   /** The request's CGI variables and `HTTP_*` keys, plus any extension keys. */
   protected cgiVars!: Record<string, unknown>;
   /** The `wsgi.input` of the request. */

@@ -1,8 +1,8 @@
 /**
  * The production server's `BaseHandler`: the shared WSGI algorithm over one HTTP/1.1
  * exchange. It only supplies I/O (the head, body chunks and the end go to the
- * connection) and a few HTTP/1.1 refinements: a `Content-Length` for any array body,
- * file bodies streamed in large reads, and an access log line at the end.
+ * connection) and a few HTTP/1.1 refinements: file bodies streamed in large reads, and an
+ * access log line at the end.
  *
  * @module
  */
@@ -73,21 +73,8 @@ export class ExchangeHandler extends GatewayHandler {
     return this.exchange.cgiVars as unknown as WSGIEnvironment;
   }
 
-  /** Any array body's length is known up front, so it never needs chunked framing. */
-  override setContentLength(): void {
-    const result = this.result;
-    if (!Array.isArray(result)) return;
-    let length = 0;
-    for (const chunk of result) {
-      if (!(chunk instanceof Uint8Array)) return;
-      length += chunk.length;
-    }
-    this.headers!.set("Content-Length", String(length));
-  }
-
-  override sendHeaders(): void | Promise<void> {
-    this.cleanupHeaders();
-    this.headersSent = true;
+  /** The head goes to the core, which frames it; a head the core refuses throws before any byte is sent. */
+  protected override sendHead_(): void | Promise<void> {
     return this.exchange.writeHead(this.status!, this.headers!, this.iteratingSyncBody());
   }
 
@@ -95,18 +82,14 @@ export class ExchangeHandler extends GatewayHandler {
     return this.exchange.writeBody(data, this.iteratingSyncBody());
   }
 
-  protected override flush_(): void {}
+  protected override end_(): void | Promise<void> {
+    return this.exchange.end();
+  }
 
   /** True while a synchronous body is iterated: its chunks come without a pause. */
   private iteratingSyncBody(): boolean {
     const result = this.result;
     return typeof result === "object" && result !== null && Symbol.iterator in result;
-  }
-
-  override finishContent(): void | Promise<void> {
-    const sent = super.finishContent();
-    if (sent) return sent.then(() => this.exchange.end());
-    return this.exchange.end();
   }
 
   /**

@@ -7,6 +7,7 @@
 
 import type { HeaderPolicy } from "../bridges/environ.ts";
 import { Headers } from "../headers.ts";
+import { ResponseFramer } from "../http/response.ts";
 import type { WSGIApplication } from "../types.ts";
 import { validator, type WSGIWarning } from "../validate.ts";
 import { type ClientBehaviour, TestingHandler } from "./handler.ts";
@@ -47,6 +48,8 @@ export class TestResponse {
     | { readonly errorLog: { readonly text: string }; readonly failure: unknown }
     | undefined;
   readonly #warnings: readonly WSGIWarning[];
+  readonly #request: { readonly method: string; readonly protocol: string };
+  readonly #chunks: readonly Uint8Array[];
 
   /** Builds a response; `call` and `replay` do this for you. */
   constructor(init: {
@@ -59,6 +62,10 @@ export class TestResponse {
     /** Where the error log and the failure are read from (live: they may change until `done`). */
     source?: { readonly errorLog: { readonly text: string }; readonly failure: unknown };
     warnings?: readonly WSGIWarning[];
+    /** The request's method and protocol, which decide the framing (default GET, HTTP/1.1). */
+    request?: { readonly method: string; readonly protocol: string };
+    /** The body as the pieces the application wrote, for `toBytes`'s chunk framing. */
+    chunks?: readonly Uint8Array[];
   }) {
     const status = init.status ?? "";
     this.status = status === "" ? 0 : Number(status.slice(0, 3));
@@ -70,6 +77,8 @@ export class TestResponse {
     this.done = init.done ?? Promise.resolve();
     this.#source = init.source;
     this.#warnings = init.warnings ?? [];
+    this.#request = init.request ?? { method: "GET", protocol: "HTTP/1.1" };
+    this.#chunks = init.chunks ?? [init.body];
   }
 
   /** The status line's status: `"200 OK"`. */
@@ -102,10 +111,37 @@ export class TestResponse {
     return JSON.parse(this.text()) as T;
   }
 
-  /** The response as it would go on the wire: status line, headers, blank line, body. */
-  toBytes(): Uint8Array {
-    const head = Buffer.from(`HTTP/1.1 ${this.statusLine}\r\n`, "latin1");
-    return Buffer.concat([head, this.headers.toBytes(), this.body]);
+  /**
+   * The response as the production server would put it on the wire, framed by the same
+   * HTTP/1.1 core: status line, `Server` (when given), the headers, the framing fields
+   * (`Content-Length`, or `Transfer-Encoding: chunked` with a chunk per piece the application
+   * wrote), and the body. Only `Date` is left out. A body cut short is printed as it
+   * arrived, unframed.
+   */
+  toBytes(options: { server?: string | undefined } = {}): Uint8Array {
+    const framer = new ResponseFramer();
+    const { method, protocol } = this.#request;
+    const head = framer.head(
+      this.statusLine,
+      this.headers.items(),
+      method === "HEAD",
+      protocol === "HTTP/1.0",
+      true,
+      undefined,
+      options.server,
+      -1,
+    );
+    let body: Uint8Array[] = [this.body];
+    if (this.complete) {
+      try {
+        body = this.#chunks.map((chunk) => framer.data(chunk));
+        body.push(framer.end());
+      } catch {
+        // A body that does not match its Content-Length goes out as it is.
+        body = [this.body];
+      }
+    }
+    return Buffer.concat([Buffer.from(head, "latin1"), ...body]);
   }
 }
 
@@ -156,6 +192,11 @@ export async function call(
     done,
     source: handler,
     warnings,
+    chunks: handler.chunks,
+    request: {
+      method: prepared.vars.REQUEST_METHOD ?? "GET",
+      protocol: prepared.vars.SERVER_PROTOCOL ?? "HTTP/1.1",
+    },
   });
 }
 

@@ -77,10 +77,9 @@ export class TestingHandler extends GatewayHandler {
     super.logException(error);
   }
 
-  override sendHeaders(): void {
+  /** Records the head as the client received it. */
+  protected override sendHead_(): void {
     this.link.check();
-    this.cleanupHeaders();
-    this.headersSent = true;
     this.sentStatus = this.status;
     this.sentHeaders = new Headers(this.headers!.items());
     if (this.behaviour.disconnectAfter !== undefined && this.behaviour.disconnectAfter <= 0) {
@@ -112,10 +111,7 @@ export class TestingHandler extends GatewayHandler {
     if (pending) return this.link.guard(pending);
   }
 
-  protected override flush_(): void {}
-
-  override finishContent(): void {
-    super.finishContent();
+  protected override end_(): void {
     if (!this.link.gone) this.complete = true;
   }
 }

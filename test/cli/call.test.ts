@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runCall } from "../../src/cli/call.ts";
 import type { CallCommand } from "../../src/cli.ts";
+import { withServer } from "../helpers/servers.ts";
+import { exchange } from "../helpers/wire.ts";
 
 const APP = `
 export const app = async (environ, startResponse) => {
@@ -15,6 +17,18 @@ export const app = async (environ, startResponse) => {
 export const broken = () => { throw new Error("kaput"); };
 export const sloppy = (environ, startResponse) => { startResponse("200 OK", []); return [Buffer.from("x")]; };
 export const notAnApp = 42;
+export const streamed = (environ, startResponse) => {
+  startResponse("200 OK", [["Content-Type", "text/plain"]]);
+  return (function* () { yield Buffer.from("a"); yield Buffer.from("bc"); })();
+};
+export const two = (environ, startResponse) => {
+  startResponse("201 Created", [["Content-Type", "text/plain"], ["X-A", "1"]]);
+  return [Buffer.from("ab"), Buffer.from("cd")];
+};
+export const empty = (environ, startResponse) => {
+  startResponse("204 No Content", [["X-A", "1"]]);
+  return [];
+};
 `;
 
 let dir: string;
@@ -47,13 +61,40 @@ async function run(args: Partial<CallCommand>) {
   return { code, out: out.toString("latin1"), err };
 }
 
+/** What `serve` puts on the wire for one request, without its `Date` line. */
+async function served(exportName: string, method: string): Promise<string> {
+  const app = (await import(join(dir, "app.mjs")))[exportName];
+  let wire = "";
+  await withServer(app, {}, async ({ port }) => {
+    wire = await exchange(
+      port,
+      `${method} /x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+    );
+  });
+  return wire.replace(/^Date: .*\r\n/m, "").replace("Connection: close\r\n", "");
+}
+
+describe("wsgiref call prints the head that wsgiref serve sends (Date aside)", () => {
+  for (const [name, method] of [
+    ["two", "GET"],
+    ["streamed", "GET"],
+    ["two", "HEAD"],
+    ["empty", "GET"],
+  ] as const) {
+    it(`${name} for ${method}`, async () => {
+      const { out } = await run({ app: `app.mjs:${name}`, method, path: "/x" });
+      assert.equal(out, await served(name, method));
+    });
+  }
+});
+
 describe("wsgiref call", () => {
   it("prints the response as it would go on the wire and exits 0", async () => {
     const { code, out, err } = await run({ path: "/hi?x=1", headers: ["Accept: text/plain"] });
     assert.equal(code, 0);
     assert.equal(
       out,
-      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Method: GET\r\n\r\n/hi?x=1 text/plain - ",
+      "HTTP/1.1 200 OK\r\nServer: wsgiref\r\nContent-Type: text/plain\r\nX-Method: GET\r\nContent-Length: 21\r\n\r\n/hi?x=1 text/plain - ",
     );
     assert.equal(err, "");
   });
