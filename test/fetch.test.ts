@@ -124,34 +124,6 @@ describe("toFetchHandler", () => {
     assert.deepEqual(response.headers.getSetCookie(), ["a=1", "b=2"]);
   });
 
-  it("answers the error page when the status cannot be a Fetch Response's", async () => {
-    const errors = new BufferedErrorStream();
-    const handler = toFetchHandler(
-      (_e, startResponse) => {
-        startResponse("103 Early Hints", [["Link", "</a.css>; rel=preload"]]);
-        return [];
-      },
-      { errors },
-    );
-    const response = await handler(new Request("http://h/"));
-    assert.equal(response.status, 500);
-    assert.match(errors.text, /cannot carry the status 103/);
-  });
-
-  it("answers the error page for a reason phrase a Fetch Response refuses", async () => {
-    const errors = new BufferedErrorStream();
-    const handler = toFetchHandler(
-      (_e, startResponse) => {
-        startResponse("200 O\x01K", plain());
-        return [Buffer.from("never sent")];
-      },
-      { errors },
-    );
-    const response = await handler(new Request("http://h/"));
-    assert.equal(response.status, 500);
-    assert.match(errors.text, /statusText/);
-  });
-
   it("lets a slow reader hold the application back: one chunk at a time", async () => {
     let made = 0;
     const handler = toFetchHandler((_e, startResponse) => {

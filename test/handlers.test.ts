@@ -487,6 +487,59 @@ describe("BaseHandler: errors", () => {
   });
 });
 
+describe("BaseHandler: the gateway hooks", () => {
+  /** A gateway that refuses any head carrying `X-Refuse`, as the HTTP core refuses a bad one. */
+  class Picky extends SimpleHandler {
+    heads = 0;
+    protected override sendHead_(): void | Promise<void> {
+      if (this.headers!.has("X-Refuse")) throw new RangeError("refused by the gateway");
+      this.heads++;
+      return super.sendHead_();
+    }
+  }
+
+  it("leaves headersSent false when sendHead_ refuses, so the error page still goes out", async () => {
+    const out = new Sink();
+    const errors = new BufferedErrorStream();
+    const handler = new Picky(BodyInputStream.of(), out, errors, BASE_ENV);
+    await handler.run((_e, startResponse) => {
+      startResponse("200 OK", [
+        ["Content-Type", "text/plain"],
+        ["X-Refuse", "1"],
+      ]);
+      return [bytes("never sent")];
+    });
+    assert.match(out.text, /^HTTP\/1.0 500 Internal Server Error\r\n/);
+    assert.doesNotMatch(out.text, /never sent|X-Refuse/);
+    assert.equal(handler.heads, 1);
+    assert.match(errors.text, /RangeError: refused by the gateway/);
+  });
+
+  it("calls end_ once after the last byte, and after the headers of an empty body", async () => {
+    const ends: string[] = [];
+    class Ending extends SimpleHandler {
+      protected override end_(): void {
+        ends.push(this.headersSent ? "after head" : "before head");
+      }
+    }
+    const handler = new Ending(
+      BodyInputStream.of(),
+      new Sink(),
+      new BufferedErrorStream(),
+      BASE_ENV,
+    );
+    await handler.run((_e, startResponse) => {
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [];
+    });
+    await handler.run((_e, startResponse) => {
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [bytes("a"), bytes("b")];
+    });
+    assert.deepEqual(ends, ["after head", "after head"]);
+  });
+});
+
 describe("BaseHandler: the environ", () => {
   it("has the wsgi.* keys and the handler's settings", async () => {
     let seen: Record<string, unknown> = {};

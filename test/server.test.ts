@@ -59,6 +59,9 @@ const app: WSGIApplication = async (environ, startResponse) => {
     }
     case "/throw":
       throw new Error("app failed");
+    case "/bad-head":
+      startResponse("200 OK", [...plain, ["X-Bad", "a\x01b"]]);
+      return [text("never sent")];
     case "/throw-late":
       startResponse("200 OK", plain);
       return (function* () {
@@ -355,6 +358,19 @@ describe("server: errors and limits", () => {
       assert.match(out, /^HTTP\/1.1 500 Internal Server Error\r\n/);
       assert.match(out, /A server error occurred/);
       assert.doesNotMatch(out, /app failed/);
+    }));
+
+  it("answers a head it cannot send with the 500 page and keeps the connection in sync", () =>
+    withServer({}, async (port) => {
+      const conn = await open(port);
+      conn.send(GET("/bad-head") + GET("/after"));
+      const [bad, next] = splitResponses(await conn.responses(2));
+      assert.equal(bad?.status, 500);
+      assert.match(bad?.body ?? "", /A server error occurred/);
+      assert.equal(next?.status, 200);
+      assert.equal(next?.body, "hello /after");
+      assert.equal(conn.closed, false);
+      conn.close();
     }));
 
   it("cuts the connection when the app throws after its headers", () =>

@@ -12,11 +12,10 @@
  *
  * @module
  */
-import { isClientGone } from "../handlers/base.ts";
+import { clientGone, isClientGone } from "../handlers/client-gone.ts";
 import { reasonPhrase } from "../http/status.ts";
 import type { HeaderTuple, InputStream, WSGIApplication, WSGIEnvironment } from "../types.ts";
 import { isHopByHop, requestUri } from "../util.ts";
-import { clientGone } from "./link.ts";
 
 /**
  * A Fetch handler as `fromFetchHandler` calls it: the `Request`, and the WSGI environ as

@@ -11,14 +11,8 @@
  *
  * @module
  */
+import { clientGone } from "../handlers/client-gone.ts";
 import { BodyInputStream, type ChunkSource } from "../streams.ts";
-
-/** The error every read and write gets once the client went away: `code` is `ECONNRESET`. */
-export function clientGone(): Error & { code: "ECONNRESET" } {
-  return Object.assign(new Error("the client closed the connection"), {
-    code: "ECONNRESET" as const,
-  });
-}
 
 /** Connected until `disconnect()`; after that, `check()` throws and `guard()` rejects. */
 export class ClientLink {

@@ -16,9 +16,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { formatError } from "../handlers/base.ts";
 import { GatewayHandler } from "../handlers/gateway.ts";
 import type { ErrorSink } from "../handlers/simple.ts";
+import { formatError } from "../handlers/support.ts";
 import type { ErrorStream, WSGIApplication } from "../types.ts";
 import {
   addHeaders,

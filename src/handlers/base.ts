@@ -28,7 +28,6 @@
 import { AssertionError } from "node:assert";
 import type { FileHandle } from "node:fs/promises";
 import { Headers } from "../headers.ts";
-import { isFieldName } from "../http/grammar.ts";
 import { statusForbidsBody } from "../http/status.ts";
 import type {
   ErrorStream,
@@ -43,9 +42,12 @@ import type {
   WSGIEnvironment,
 } from "../types.ts";
 import { WRAPPED_CHUNKS } from "../types.ts";
-import { FileWrapper, guessScheme, isHopByHop } from "../util.ts";
+import { FileWrapper, guessScheme } from "../util.ts";
+import { isClientGone } from "./client-gone.ts";
 import { httpDate } from "./date.ts";
 import { readEnviron } from "./environ.ts";
+import { checkHeaders, checkStatus } from "./start-response.ts";
+import { closeBody, describe, formatError, isPromiseLike } from "./support.ts";
 
 /** A class whose instances are `wsgi.file_wrapper` bodies, such as `util.FileWrapper`. */
 export type FileWrapperClass = new (
@@ -53,23 +55,6 @@ export type FileWrapperClass = new (
   blksize?: number,
 ) => ResponseBody;
 
-/** Errors that mean the client went away: the response is abandoned, not reported. */
-const CLIENT_GONE = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_DESTROYED"]);
-
-/** True if `error` says the peer closed the connection (`ECONNRESET`, `EPIPE`, ...). */
-export function isClientGone(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && CLIENT_GONE.has(code);
-}
-
-/** True if every char of `text` is latin-1 (below 256): a loop, cheaper than a regex here. */
-function isLatin1(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return false;
-  return true;
-}
-
-/** Status strings already checked, with their codes: an application gives the same few again and again. */
-const checkedStatuses = new Map<string, number>();
 const WSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const);
 const ERROR_HEADERS: HeaderTuple[] = [["Content-Type", "text/plain"]];
 const ERROR_BODY: Uint8Array = Buffer.from(
@@ -77,60 +62,6 @@ const ERROR_BODY: Uint8Array = Buffer.from(
   "latin1",
 );
 const ignore = () => {};
-
-function checkString(value: unknown, title: string): string {
-  if (typeof value === "string") return value;
-  throw new AssertionError({
-    message: `${title} must be of type string (got ${describe(value)})`,
-  });
-}
-
-/** A short, safe description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.slice(0, 80));
-  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === "object") return value.constructor?.name ?? "object";
-  return `${typeof value} ${String(value)}`;
-}
-
-/** True if `value` is a promise or another thenable. */
-export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
-}
-
-/** Calls the body's `close()` if it has one, and waits for it. */
-export function closeBody(body: unknown): void | Promise<void> {
-  const close = (body as { close?: unknown } | null | undefined)?.close;
-  if (typeof close !== "function") return;
-  const closing: unknown = close.call(body);
-  if (isPromiseLike<void>(closing)) return Promise.resolve(closing);
-}
-
-/** Checks a WSGI status as CPython does (`NNN reason`, latin-1), plus no CR, LF or NUL. */
-function checkStatus(status: string): number {
-  checkString(status, "Status");
-  if (status.length < 4)
-    throw new AssertionError({ message: "Status must be at least 4 characters" });
-  if (!/^\d{3}$/.test(status.slice(0, 3))) {
-    throw new AssertionError({
-      message: `Status message must begin w/3-digit code: ${describe(status)}`,
-    });
-  }
-  if (status[3] !== " ") {
-    throw new AssertionError({
-      message: `Status message must have a space after code: ${describe(status)}`,
-    });
-  }
-  if (!isLatin1(status) || /[\r\n\0]/.test(status)) {
-    throw new AssertionError({
-      message: `Status must be latin-1 text without CR/LF/NUL: ${describe(status)}`,
-    });
-  }
-  const code = Number(status.slice(0, 3));
-  if (checkedStatuses.size < 256) checkedStatuses.set(status, code);
-  return code;
-}
 
 /**
  * Runs one WSGI application for one request. Subclasses supply the I/O: `write_`,
@@ -425,30 +356,8 @@ export abstract class BaseHandler {
     } else if (this.headers !== undefined) {
       throw new AssertionError({ message: "Headers already set!" });
     }
-    const code = checkedStatuses.get(status) ?? checkStatus(status);
-    if (!Array.isArray(headers)) {
-      throw new AssertionError({
-        message: `Headers must be an array of [name, value] (got ${describe(headers)})`,
-      });
-    }
-    for (const header of headers) {
-      if (!Array.isArray(header) || header.length !== 2) {
-        throw new AssertionError({
-          message: `Each header must be a [name, value] pair (got ${describe(header)})`,
-        });
-      }
-      const name = checkString(header[0], "Header name");
-      const value = checkString(header[1], "Header value");
-      if (isHopByHop(name)) {
-        throw new AssertionError({
-          message: `Hop-by-hop header, '${name}: ${value}', not allowed`,
-        });
-      }
-      // A token is latin-1; names that passed once are found by lookup.
-      if (!(isFieldName(name) || isLatin1(name)) || !isLatin1(value)) {
-        throw new AssertionError({ message: `Header '${name}' must be latin-1 encodable` });
-      }
-    }
+    const code = checkStatus(status);
+    checkHeaders(headers);
     this.status = status;
     // A copy: the server adds Content-Length and friends, which must not leak into a
     // header list the application reuses across requests (CPython wraps it in place).
@@ -646,15 +555,4 @@ function fileWrapperFactory(wrapper: FileWrapperClass): FileWrapperFactory {
   lastWrapper = wrapper;
   lastFactory = factory;
   return factory;
-}
-
-/** Formats an error like a traceback: its stack, cut to `limit` frames when given. */
-export function formatError(error: unknown, limit?: number): string {
-  if (!(error instanceof Error)) return `Uncaught ${describe(error)}`;
-  const stack = error.stack ?? `${error.name}: ${error.message}`;
-  if (limit === undefined) return stack;
-  const lines = stack.split("\n");
-  const head = lines.filter((line) => !/^\s+at /.test(line));
-  const frames = lines.filter((line) => /^\s+at /.test(line)).slice(0, Math.max(0, limit));
-  return [...head, ...frames].join("\n");
 }

@@ -67,8 +67,12 @@ function isNamed(name: string, lower: string): boolean {
   return true;
 }
 
-/** The value of 1 to 15 decimal digits with optional surrounding whitespace, else -1. */
-function decimal(value: string): number {
+/**
+ * The value of a response's `Content-Length` field (RFC 9110 §8.6): 1 to 15 decimal digits
+ * with optional surrounding whitespace, else -1. The framer and `startResponse` both judge
+ * the field by this.
+ */
+export function contentLengthValue(value: string): number {
   let start = 0;
   let end = value.length;
   while (start < end && isSpace(value.charCodeAt(start))) start++;
@@ -216,7 +220,7 @@ export class ResponseFramer {
           break;
         case 14:
           if (isNamed(name, "content-length")) {
-            const n = decimal(value);
+            const n = contentLengthValue(value);
             if (n < 0 || contentLength >= 0) {
               throw new LocalProtocolError(
                 "ERR_INVALID_RESPONSE_CONTENT_LENGTH",

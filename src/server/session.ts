@@ -16,6 +16,7 @@
  */
 import type { Socket } from "node:net";
 import { inspect } from "node:util";
+import { clientGone } from "../handlers/client-gone.ts";
 import { httpDate } from "../handlers/date.ts";
 import type { Headers } from "../headers.ts";
 import { ServerConnection } from "../http/connection.ts";
@@ -54,11 +55,6 @@ const LINGER_MAX = 5000;
 const EMPTY = new Uint8Array(0);
 /** The `wsgi.input` of every request without a body: always at its end, so one can be shared. */
 const NO_BODY = new BodyInputStream(() => null, 0);
-
-/** The error a body read or a write gets once the client went away. */
-function clientGone(): Error {
-  return Object.assign(new Error("the client closed the connection"), { code: "ECONNRESET" });
-}
 
 /** An app waiting for body bytes: as a chunk, or copied into `target` (then it gets a count). */
 interface BodyWaiter {

@@ -14,7 +14,7 @@
 import { lookup, lookupService } from "node:dns/promises";
 import { createServer, isIP, type Server, type Socket } from "node:net";
 import { hostname } from "node:os";
-import { isClientGone } from "../handlers/base.ts";
+import { isClientGone } from "../handlers/client-gone.ts";
 import type { WSGIApplication } from "../types.ts";
 import { type ClientAddress, WSGIRequestHandler } from "./handler.ts";
 

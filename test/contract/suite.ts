@@ -66,6 +66,8 @@ export interface ContractCase {
   name: string;
   /** Set while the behaviour is known to be missing: why, and what fixes it. */
   todo?: string;
+  /** Run the application without the validator, to test what the gateway itself checks. */
+  unvalidated?: boolean;
   /** The request to send. */
   request: ContractRequest;
   /** Hang up after this many body bytes instead of reading the whole response. */
@@ -498,7 +500,55 @@ export const cases: ContractCase[] = [
       assert.deepEqual(probe.seen, { aborted: "ECONNRESET", cancelled: true });
     },
   },
+  ...badHeadCases(),
 ];
+
+/**
+ * Heads `startResponse` must refuse because no HTTP/1.1 response can carry them: each gets
+ * the 500 page on every surface (nothing was sent, so the connection is still in sync),
+ * and the application sees the refusal as an error it could catch.
+ */
+function badHeadCases(): ContractCase[] {
+  const heads: Array<[what: string, status: string, headers: Array<[string, string]>]> = [
+    ["a header value with a control byte", "200 OK", [["X-Bad", "a\x01b"]]],
+    ["a header value with ESC", "200 OK", [["X-Bad", "a\x1b[31mb"]]],
+    ["a header value with DEL", "200 OK", [["X-Bad", "a\x7fb"]]],
+    ["a header name that is not a token", "200 OK", [["X Bad", "1"]]],
+    ["a Content-Length that is not a number", "200 OK", [["Content-Length", "abc"]]],
+    [
+      "two different Content-Lengths",
+      "200 OK",
+      [
+        ["Content-Length", "2"],
+        ["Content-Length", "3"],
+      ],
+    ],
+    ["a reason phrase with a control byte", "200 O\x01K", []],
+    ["a status below 100", "099 X", []],
+    ["a status above 599", "600 X", []],
+    ["an informational status as the final one", "103 Early Hints", []],
+  ];
+  return heads.map<ContractCase>(([what, status, extra]) => ({
+    name: `${what} gets the 500 page, refused by startResponse`,
+    unvalidated: true,
+    request: { path: "/" },
+    app: (probe) => (_environ, startResponse) => {
+      try {
+        startResponse(status, [...plain(), ...extra]);
+      } catch (error) {
+        probe.seen.refused = (error as Error).name;
+        throw error;
+      }
+      return [bytes("ok")];
+    },
+    check(response, probe) {
+      assert.ok(response);
+      assert.equal(response.status, 500);
+      assert.equal(text(response.body), ERROR_BODY);
+      assert.equal(probe.seen.refused, "AssertionError");
+    },
+  }));
+}
 
 /** The `node:test` options of a case on a surface: `skip` or `todo` with the reason, if any. */
 export function caseOptions(
@@ -517,9 +567,11 @@ export function caseOptions(
  */
 export async function runCase(surface: Surface, contractCase: ContractCase): Promise<void> {
   const probe = new Probe();
-  const app = validator(contractCase.app(probe), {
-    onWarning: (warning) => probe.warnings.push(warning),
-  });
+  const app = contractCase.unvalidated
+    ? contractCase.app(probe)
+    : validator(contractCase.app(probe), {
+        onWarning: (warning) => probe.warnings.push(warning),
+      });
   let response: ContractResponse | undefined;
   if (contractCase.disconnectAfter === undefined) {
     response = await surface.request(app, contractCase.request);
