@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { PassThrough, Writable } from "node:stream";
 import { describe, it } from "node:test";
@@ -397,6 +398,74 @@ describe("BaseHandler: async applications and bodies", () => {
     });
     assert.equal(produced, 50);
     assert.ok(out.writableLength <= 8192, `buffered ${out.writableLength} bytes`);
+  });
+});
+
+describe("SimpleHandler: partial writes", () => {
+  it("writes the rest when the output takes part of a chunk, and retries a full one (EAGAIN)", async () => {
+    const taken: Buffer[] = [];
+    let calls = 0;
+    const sink = {
+      write(data: Uint8Array): number {
+        calls++;
+        if (calls % 5 === 0) throw Object.assign(new Error("full"), { code: "EAGAIN" });
+        const n = Math.min(1000, data.length);
+        taken.push(Buffer.from(data.subarray(0, n)));
+        return n;
+      },
+    };
+    const body = Buffer.alloc(64 * 1024, 7);
+    const handler = new SimpleHandler(
+      BodyInputStream.of(),
+      sink,
+      new BufferedErrorStream(),
+      BASE_ENV,
+    );
+    await handler.run((_e, sr) => {
+      sr("200 OK", [["Content-Type", "application/octet-stream"]]);
+      return [body];
+    });
+    const out = Buffer.concat(taken);
+    const head = out.indexOf("\r\n\r\n") + 4;
+    assert.match(out.subarray(0, head).toString("latin1"), /Content-Length: 65536\r\n/);
+    assert.equal(out.length - head, body.length);
+    assert.ok(out.subarray(head).equals(body));
+  });
+
+  it("delivers a 1 MiB body whole through fs.writeSync to a slow pipe", async () => {
+    const script = `
+      import { writeSync } from "node:fs";
+      import { SimpleHandler } from "./src/handlers.ts";
+      import { BodyInputStream, BufferedErrorStream } from "./src/streams.ts";
+      process.stdout; // makes the pipe non-blocking, as any use of stdout does
+      const handler = new SimpleHandler(BodyInputStream.of(), { write: (d) => writeSync(1, d) },
+        new BufferedErrorStream(), { REQUEST_METHOD: "GET", SERVER_PROTOCOL: "HTTP/1.0" });
+      await handler.run((_e, sr) => {
+        sr("200 OK", [["Content-Type", "application/octet-stream"]]);
+        return [Buffer.alloc(1024 * 1024, 0x61)];
+      });
+    `;
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      {
+        cwd: new URL("..", import.meta.url).pathname,
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    const chunks: Buffer[] = [];
+    child.stdout.pause();
+    const reading = (async () => {
+      for await (const chunk of child.stdout) {
+        chunks.push(chunk as Buffer);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    await reading;
+    const out = Buffer.concat(chunks);
+    const head = out.indexOf("\r\n\r\n") + 4;
+    assert.match(out.subarray(0, head).toString("latin1"), /Content-Length: 1048576\r\n/);
+    assert.equal(out.length - head, 1024 * 1024);
   });
 });
 

@@ -8,12 +8,18 @@ import { BodyInputStream, iterableSource, TextErrorStream } from "../streams.ts"
 import type { ErrorStream, InputStream } from "../types.ts";
 import { BaseHandler } from "./base.ts";
 
+/** How long to wait before writing again to a sink that was full (`EAGAIN`). */
+const RETRY_MS = 1;
+
 /** Where a handler reads the request body: an `InputStream`, a Node `Readable`, or any async iterable of bytes. */
 export type InputSource = InputStream | AsyncIterable<Uint8Array | string>;
 
 /** Where a handler writes the response: a Node `Writable` or anything with `write(bytes)`. */
 export interface OutputSink {
-  /** Writes bytes; a Node `Writable` returns false when its buffer is full. */
+  /**
+   * Writes bytes; a Node `Writable` returns false when its buffer is full, a raw
+   * file-descriptor write returns how many bytes it took.
+   */
   write(data: Uint8Array): unknown;
   /** Pushes buffered bytes out, if the sink buffers. */
   flush?(): unknown;
@@ -112,10 +118,39 @@ export class SimpleHandler extends BaseHandler {
     if (this.inputTerminated) this.environ["wsgi.input_terminated"] ??= true;
   }
 
+  /**
+   * Writes all of `data`. A sink that returns a count (a raw file-descriptor write, such as
+   * `fs.writeSync`) may take only part of it: the rest is written again until none is
+   * left, as CPython 3.11 does; a sink that is full for now (`EAGAIN`) is retried shortly.
+   * A Node `Writable` that returns false makes the application wait for `drain`.
+   */
   protected override write_(data: Uint8Array): void | Promise<void> {
     if (this.outputError !== undefined) throw this.outputError;
+    let rest = data;
+    for (;;) {
+      let result: unknown;
+      try {
+        result = this.stdout.write(rest);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== "EAGAIN") throw error;
+        const pending = rest;
+        return new Promise<void>((resolve) => setTimeout(resolve, RETRY_MS)).then(() =>
+          this.write_(pending),
+        );
+      }
+      if (typeof result === "number" && result >= 0 && result < rest.length) {
+        rest = rest.subarray(result);
+        continue;
+      }
+      if (result === false) return this.drain();
+      return;
+    }
+  }
+
+  /** Settles when a full Node `Writable` stdout drains (or fails); one promise for every waiting write. */
+  private drain(): Promise<void> | undefined {
     const out = this.stdout;
-    if (out.write(data) !== false || !out.once) return;
+    if (!out.once) return;
     this.drained ??= new Promise<void>((resolve, reject) => {
       const done = (error?: unknown) => {
         this.drained = undefined;
