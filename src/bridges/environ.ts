@@ -1,8 +1,8 @@
 /**
  * Building a WSGI environ from a request that another world already parsed (a Fetch
  * `Request`, a `node:http` `IncomingMessage`, a test client's description): the same
- * rules as the production server (PEP 3333 "environ Variables", RFC 3875 §4.1), whose
- * `environKey`, `unquoteLatin1` and `splitHost` it uses.
+ * rules as the production server (PEP 3333 "environ Variables", RFC 3875 §4.1): the same
+ * `environKey`, `unquoteLatin1` and `hostVars`.
  *
  * - `PATH_INFO` and `SCRIPT_NAME` are percent-decoded with each byte becoming one char
  *   (PEP 3333 native strings), as `urllib.parse.unquote(path, "latin-1")` does.
@@ -21,8 +21,8 @@ import { environKey } from "../http/environ-key.ts";
 import { TextErrorStream } from "../streams.ts";
 import type { ErrorStream } from "../types.ts";
 
-// The production server's rules, shared rather than written twice.
-export { splitHost } from "../server/environ.ts";
+// The rules every gateway shares, from their one owner.
+export { defaultPort, hostVars } from "../http/host.ts";
 export { unquoteLatin1 } from "../util.ts";
 
 /**
@@ -95,11 +95,6 @@ export function mount(
   if (prefix === "") return { SCRIPT_NAME: "", PATH_INFO: path };
   if (path !== prefix && !path.startsWith(`${prefix}/`)) return undefined;
   return { SCRIPT_NAME: prefix, PATH_INFO: path.slice(prefix.length) };
-}
-
-/** The port a scheme uses when a URL or Host names none. */
-export function defaultPort(scheme: string): string {
-  return scheme === "https" ? "443" : "80";
 }
 
 /** The `wsgi.errors` for a sink: an `ErrorStream` as it is, a text sink wrapped, stderr by default. */

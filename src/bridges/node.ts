@@ -17,6 +17,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { GatewayHandler } from "../handlers/gateway.ts";
+import { inputLimit } from "../handlers/input-limit.ts";
 import type { ErrorSink } from "../handlers/simple.ts";
 import { formatError } from "../handlers/support.ts";
 import type { ErrorStream, WSGIApplication } from "../types.ts";
@@ -24,9 +25,9 @@ import {
   addHeaders,
   defaultPort,
   type HeaderPolicy,
+  hostVars,
   mount,
   normalizeMount,
-  splitHost,
   splitTarget,
   toErrorStream,
   unquoteLatin1,
@@ -131,9 +132,7 @@ function nodeCgiVars(
   for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i] as string, raw[i + 1] as string]);
   addHeaders(vars, pairs, policy);
   if (vars.HTTP_HOST) {
-    const [name, port] = splitHost(vars.HTTP_HOST);
-    vars.SERVER_NAME = name;
-    vars.SERVER_PORT = port || defaultPort(scheme);
+    [vars.SERVER_NAME, vars.SERVER_PORT] = hostVars(vars.HTTP_HOST, scheme);
   }
   return vars;
 }
@@ -159,8 +158,7 @@ class NodeHandler extends GatewayHandler {
     this.stderr = stderr;
     this.scheme = (req.socket as TLSSocket).encrypted ? "https" : "http";
     this.wsgiMultiprocess = options.multiprocess ?? false;
-    const length = cgiVars.CONTENT_LENGTH;
-    const limit = length && /^\d+$/.test(length) ? Number(length) : Number.POSITIVE_INFINITY;
+    const limit = inputLimit(cgiVars);
     let iterator: AsyncIterator<Uint8Array> | undefined;
     this.stdin = this.link.input(async () => {
       if (req.readableEnded) return null;

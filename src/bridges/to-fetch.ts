@@ -17,6 +17,7 @@
  */
 
 import { GatewayHandler } from "../handlers/gateway.ts";
+import { inputLimit } from "../handlers/input-limit.ts";
 import type { ErrorSink } from "../handlers/simple.ts";
 import { statusForbidsBody } from "../http/status.ts";
 import type { InputStream, WSGIApplication } from "../types.ts";
@@ -157,8 +158,7 @@ class FetchGatewayHandler extends GatewayHandler {
   private makeInput(): InputStream {
     const body = this.request.body;
     if (body === null) return this.link.input(() => null, 0);
-    const length = String(this.cgiVars.CONTENT_LENGTH ?? "");
-    const limit = length && /^\d+$/.test(length) ? Number(length) : Number.POSITIVE_INFINITY;
+    const limit = inputLimit(this.cgiVars);
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     return this.link.input(async () => {
       reader ??= body.getReader();

@@ -7,6 +7,7 @@
 import { BodyInputStream, iterableSource, TextErrorStream } from "../streams.ts";
 import type { ErrorStream, InputStream } from "../types.ts";
 import { BaseHandler } from "./base.ts";
+import { inputLimit } from "./input-limit.ts";
 
 /** How long to wait before writing again to a sink that was full (`EAGAIN`). */
 const RETRY_MS = 1;
@@ -48,13 +49,6 @@ function isInputStream(value: InputSource): value is InputStream {
 
 function isErrorStream(value: ErrorSink): value is ErrorStream {
   return typeof (value as ErrorStream).writelines === "function";
-}
-
-/** The body length a CGI environ declares, or undefined when it declares none. */
-export function declaredLength(environ: Readonly<Record<string, unknown>>): number | undefined {
-  const value = environ.CONTENT_LENGTH;
-  if (typeof value !== "string" || !/^\d+$/.test(value.trim())) return undefined;
-  return Number(value.trim());
 }
 
 /**
@@ -102,7 +96,7 @@ export class SimpleHandler extends BaseHandler {
 
   /** How many bytes of a stream stdin to read: the declared `CONTENT_LENGTH`, else all. */
   protected inputLimit(environ: Record<string, unknown>): number {
-    return declaredLength(environ) ?? Number.POSITIVE_INFINITY;
+    return inputLimit(environ);
   }
 
   override getStdin(): InputStream {
@@ -184,6 +178,6 @@ export class BaseCGIHandler extends SimpleHandler {
 
   /** Under CGI a missing `CONTENT_LENGTH` means no body (RFC 3875 §4.1.2). */
   protected override inputLimit(environ: Record<string, unknown>): number {
-    return declaredLength(environ) ?? 0;
+    return inputLimit(environ, 0);
   }
 }

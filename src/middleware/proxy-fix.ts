@@ -5,6 +5,7 @@
  * @module
  */
 import { isIP, isIPv4, isIPv6 } from "node:net";
+import { defaultPort } from "../http/host.ts";
 import type { WSGIApplication, WSGIEnvironment } from "../types.ts";
 
 /**
@@ -142,11 +143,6 @@ function parsePrefix(value: string): string | undefined {
   const segments = prefix.split("/").slice(1);
   if (segments.some((s) => s === "" || s === "." || s === "..")) return undefined;
   return prefix;
-}
-
-/** The default port of a scheme, as `SERVER_PORT` writes it. */
-function defaultPort(scheme: unknown): string {
-  return scheme === "https" ? "443" : "80";
 }
 
 /** Checks one hop count: a non-negative integer. */

@@ -7,20 +7,10 @@
  */
 import type { Socket } from "node:net";
 import { environKey } from "../http/environ-key.ts";
+import { hostVars } from "../http/host.ts";
 import type { RequestHead } from "../http/parser.ts";
 import { unquoteLatin1 } from "../util.ts";
 import type { ServerContext } from "./context.ts";
-
-/** Splits a Host value into name and port (`[::1]:8080` → `::1`, `8080`). */
-export function splitHost(host: string): [name: string, port: string | undefined] {
-  if (host.startsWith("[")) {
-    const close = host.indexOf("]");
-    const rest = host.slice(close + 1);
-    return [host.slice(1, close), rest.startsWith(":") ? rest.slice(1) : undefined];
-  }
-  const colon = host.lastIndexOf(":");
-  return colon === -1 ? [host, undefined] : [host.slice(0, colon), host.slice(colon + 1)];
-}
 
 /** The client's address and port, as `REMOTE_ADDR` and `REMOTE_PORT` give them. */
 export interface Peer {
@@ -38,7 +28,8 @@ export function peerOf(socket: Socket): Peer {
 
 /** The last Host split, since a server mostly sees the same Host again and again. */
 let lastHost = "";
-let lastSplit: [name: string, port: string | undefined] = ["", undefined];
+let lastScheme = "";
+let lastVars: [name: string, port: string] = ["", ""];
 
 /**
  * The environ keys of one connection's last header names, by position: a keep-alive client
@@ -70,13 +61,12 @@ export function buildCgiVars(
   let serverPort = ctx.serverPort;
   const host = head.host;
   if (host) {
-    if (host !== lastHost) {
-      lastSplit = splitHost(host);
+    if (host !== lastHost || ctx.scheme !== lastScheme) {
+      lastVars = hostVars(host, ctx.scheme);
       lastHost = host;
+      lastScheme = ctx.scheme;
     }
-    const [name, port] = lastSplit;
-    serverName = name;
-    serverPort = port || (ctx.scheme === "https" ? "443" : "80");
+    [serverName, serverPort] = lastVars;
   }
   const vars: Record<string, string> = {
     REQUEST_METHOD: head.method,

@@ -8,6 +8,7 @@
 
 import { ClientLink } from "../bridges/link.ts";
 import { GatewayHandler } from "../handlers/gateway.ts";
+import { inputLimit } from "../handlers/input-limit.ts";
 import { Headers } from "../headers.ts";
 import { BufferedErrorStream } from "../streams.ts";
 import { bodySource, type PreparedRequest } from "./request.ts";
@@ -59,13 +60,7 @@ export class TestingHandler extends GatewayHandler {
     this.cgiVars = { ...request.vars, ...request.extra };
     this.stderr = this.errorLog;
     this.scheme = request.scheme;
-    const length = request.vars.CONTENT_LENGTH;
-    const limit =
-      request.body.kind === "none"
-        ? 0
-        : length && /^\d+$/.test(length)
-          ? Number(length)
-          : Number.POSITIVE_INFINITY;
+    const limit = request.body.kind === "none" ? 0 : inputLimit(request.vars);
     this.stdin = this.link.input(bodySource(request.body, behaviour.bodyChunkSize), limit);
     const signal = behaviour.signal;
     if (signal?.aborted) this.link.disconnect();

@@ -9,9 +9,9 @@ import {
   defaultPort,
   encodeTarget,
   type HeaderPolicy,
+  hostVars,
   mount,
   normalizeMount,
-  splitHost,
   splitTarget,
   unquoteLatin1,
 } from "../bridges/environ.ts";
@@ -140,9 +140,7 @@ export function prepareRequest(request: TestRequest, policy: HeaderPolicy = {}):
   };
   addHeaders(vars, headers, policy);
   if (vars.HTTP_HOST) {
-    const [name, port] = splitHost(vars.HTTP_HOST);
-    vars.SERVER_NAME = name;
-    vars.SERVER_PORT = port || defaultPort(scheme);
+    [vars.SERVER_NAME, vars.SERVER_PORT] = hostVars(vars.HTTP_HOST, scheme);
   }
   return { method, target, headers, body, vars, scheme, extra: request.environ ?? {} };
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { splitHost } from "../../src/http/host.ts";
 import { HeadParser } from "../../src/http/parser.ts";
 import { ServerContext } from "../../src/server/context.ts";
-import { buildCgiVars, HeaderKeys, splitHost } from "../../src/server/environ.ts";
+import { buildCgiVars, HeaderKeys } from "../../src/server/environ.ts";
 import { resolveOptions } from "../../src/server/options.ts";
 
 const app = () => [];
