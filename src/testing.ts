@@ -6,6 +6,13 @@
  *
  * @module
  */
+
+export {
+  type ReplayOptions,
+  type ReplayServer,
+  replay,
+  type ServeFunction,
+} from "./server/replay.ts";
 export {
   type CallOptions,
   Client,
@@ -15,10 +22,4 @@ export {
   TestResponse,
 } from "./testing/client.ts";
 export type { ClientBehaviour } from "./testing/handler.ts";
-export {
-  type ReplayOptions,
-  type ReplayServer,
-  replay,
-  type ServeFunction,
-} from "./testing/replay.ts";
 export type { TestBody, TestHeaders, TestRequest } from "./testing/request.ts";

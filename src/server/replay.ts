@@ -6,12 +6,12 @@
  */
 import { request as httpRequest } from "node:http";
 import { Headers } from "../headers.ts";
+import { TestResponse } from "../testing/client.ts";
+import { prepareRequest, type TestRequest } from "../testing/request.ts";
+import { collectWarnings } from "../testing/warnings.ts";
 import type { ResponseBody, WSGIApplication } from "../types.ts";
 import { isHopByHop } from "../util.ts";
 import { validator, type WSGIWarning } from "../validate.ts";
-import { TestResponse } from "./client.ts";
-import { prepareRequest, type TestRequest } from "./request.ts";
-import { collectWarnings } from "./warnings.ts";
 
 /** A running server, as much of `wsgiref/server`'s `RunningServer` as `replay` needs. */
 export interface ReplayServer {
