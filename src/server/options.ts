@@ -7,6 +7,8 @@
  * @module
  */
 
+import { LIMITS, type LimitDoc, type Limits } from "../http/limits.ts";
+
 /** The kinds of value an option takes, and how its text form is read. */
 export type OptionType = "string" | "integer" | "size" | "duration" | "boolean" | "enum";
 
@@ -78,6 +80,13 @@ export interface OptionSpec {
   why: string;
 }
 
+/** The core's own statement of a limit (what happens past it, and why its default): one owner. */
+function limit(name: keyof Limits): LimitDoc {
+  const doc = LIMITS.find((l) => l.name === name);
+  if (doc === undefined) throw new Error(`no limit ${name}`);
+  return doc;
+}
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
@@ -147,8 +156,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: "--max-request-line",
     env: "WSGIREF_MAX_REQUEST_LINE",
     min: 16,
-    doc: "Longest request line in bytes; longer gets 414 URI Too Long.",
-    why: "RFC 9112 §3 recommends supporting at least 8000 octets.",
+    doc: `Longest request line in bytes; past it, ${limit("maxRequestLineLength").effect}.`,
+    why: limit("maxRequestLineLength").why,
   },
   {
     name: "maxHeaders",
@@ -157,8 +166,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: "--max-headers",
     env: "WSGIREF_MAX_HEADERS",
     min: 1,
-    doc: "Most header fields in a request; more gets 431.",
-    why: "gunicorn's limit_request_fields; real browsers send about 20.",
+    doc: `Most header fields in a request; past it, ${limit("maxHeaderCount").effect}.`,
+    why: limit("maxHeaderCount").why,
   },
   {
     name: "maxHeaderBytes",
@@ -167,8 +176,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: "--max-header-bytes",
     env: "WSGIREF_MAX_HEADER_BYTES",
     min: 64,
-    doc: "Largest header block in bytes; larger gets 431.",
-    why: "node:http's default; enough for large cookies, small enough to bound memory.",
+    doc: `Largest header section in bytes; past it, ${limit("maxHeaderBytes").effect}.`,
+    why: limit("maxHeaderBytes").why,
   },
   {
     name: "maxBodySize",
@@ -177,8 +186,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: "--max-body-size",
     env: "WSGIREF_MAX_BODY_SIZE",
     min: 0,
-    doc: "Largest request body in bytes, by Content-Length or as chunks arrive; larger gets 413.",
-    why: "Bodies stream in bounded memory, so the limit guards disk and time, not RAM.",
+    doc: `Largest request body in bytes, by Content-Length or as chunks arrive; past it, ${limit("maxBodySize").effect}.`,
+    why: "The core streams bodies in bounded memory and sets no limit; the server caps them at 1 GiB so one request cannot take unbounded disk or time.",
   },
   {
     name: "drainLimit",
@@ -187,8 +196,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: "--drain-limit",
     env: "WSGIREF_DRAIN_LIMIT",
     min: 0,
-    doc: "Unread request body the server discards to keep the connection; more closes it.",
-    why: "Cheaper to read a small leftover than to open a new connection; a large one is not.",
+    doc: `Unread request body the server discards to keep the connection; past it, ${limit("maxDrainBytes").effect}.`,
+    why: `${limit("maxDrainBytes").why} The server allows 256 KiB (the core 64 KiB): a typical form post an app declined is worth reading.`,
   },
   {
     name: "headerTimeout",
