@@ -424,39 +424,6 @@ describe("server: errors and limits", () => {
     }));
 });
 
-describe("server: timeouts", () => {
-  it("answers 408 when a head takes too long (slowloris)", () =>
-    withServer({ headerTimeout: 150 }, async (port) => {
-      const conn = await open(port);
-      conn.send("GET / HTTP/1.1\r\nHost: t\r\n");
-      await conn.until(() => conn.closed, 2000);
-      assert.match(conn.received, /^HTTP\/1.1 408 Request Timeout\r\n/);
-    }));
-
-  it("closes an idle keep-alive connection", () =>
-    withServer({ keepAliveTimeout: 150 }, async (port) => {
-      const conn = await open(port);
-      conn.send(GET("/"));
-      await conn.responses(1);
-      await conn.until(() => conn.closed, 2000);
-      assert.equal(conn.closed, true);
-    }));
-
-  it("answers 408 when a body stalls", () =>
-    withServer({ bodyTimeout: 150 }, async (port) => {
-      const conn = await open(port);
-      conn.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
-      await conn.until(() => conn.closed, 2000);
-      assert.match(conn.received, /^HTTP\/1.1 408 /);
-    }));
-
-  it("answers 500 when the app takes longer than the response timeout", () =>
-    withServer({ responseTimeout: 100 }, async (port) => {
-      const out = await exchange(port, GET("/slow"));
-      assert.match(out, /^HTTP\/1.1 500 /);
-    }));
-});
-
 describe("server: disconnects and backpressure", () => {
   it("runs close() when the client goes away mid-download", () =>
     withServer({}, async (port) => {

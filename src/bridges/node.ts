@@ -32,7 +32,6 @@ import {
   toErrorStream,
   unquoteLatin1,
 } from "./environ.ts";
-import { ClientLink } from "./link.ts";
 
 /** Options of `toNodeListener`. */
 export interface NodeListenerOptions extends HeaderPolicy {
@@ -139,7 +138,6 @@ function nodeCgiVars(
 
 /** The `BaseHandler` behind `toNodeListener`: one `IncomingMessage`, one `ServerResponse`. */
 class NodeHandler extends GatewayHandler {
-  private readonly link = new ClientLink();
   private readonly res: ServerResponse;
   private ended = false;
   /** True once `writeHead` ran (`headersSent` is reset by `close()`). */

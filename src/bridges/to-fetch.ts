@@ -30,7 +30,6 @@ import {
   toErrorStream,
   unquoteLatin1,
 } from "./environ.ts";
-import { ClientLink } from "./link.ts";
 
 /** Options of `toFetchHandler`. */
 export interface ToFetchOptions extends HeaderPolicy {
@@ -93,7 +92,6 @@ export function toFetchHandler(app: WSGIApplication, options: ToFetchOptions = {
 
 /** The `BaseHandler` behind `toFetchHandler`: one request, one `Response`. */
 class FetchGatewayHandler extends GatewayHandler {
-  private readonly link = new ClientLink();
   private readonly request: Request;
   private resolveResponse!: (response: Response) => void;
   private rejectResponse!: (error: unknown) => void;

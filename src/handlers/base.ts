@@ -43,7 +43,7 @@ import type {
 } from "../types.ts";
 import { WRAPPED_CHUNKS } from "../types.ts";
 import { FileWrapper, guessScheme } from "../util.ts";
-import { isClientGone } from "./client-gone.ts";
+import { clientGone, isClientGone } from "./client-gone.ts";
 import { httpDate } from "./date.ts";
 import { readEnviron } from "./environ.ts";
 import { checkHeaders, checkStatus } from "./start-response.ts";
@@ -119,6 +119,10 @@ export abstract class BaseHandler {
 
   /** True once `close()` ran for the current request. */
   private closed = false;
+  /** Why the exchange was aborted (`abort()`), or undefined while it runs normally. */
+  private abortReason: Error | undefined = undefined;
+  /** Rejects what the handler is waiting for from the application, when it is aborted. */
+  private rejectWait: ((error: Error) => void) | undefined = undefined;
   /** False for 1xx, 204 and 304 responses, which have no body and get no Content-Length. */
   private statusAllowsBody = true;
   /** False when no body bytes may be sent: those statuses, and any response to HEAD. */
@@ -152,15 +156,24 @@ export abstract class BaseHandler {
    */
   handle(application: WSGIApplication): void | Promise<void> {
     this.closed = false;
+    this.abortReason = undefined;
     let finishing: void | Promise<void>;
     try {
       this.setupEnviron();
       const result = application(this.environ, this.boundStartResponse);
       if (isPromiseLike<ResponseBody>(result)) {
-        finishing = Promise.resolve(result).then((body) => {
-          this.result = body;
-          return this.finishResponse();
-        });
+        const app = Promise.resolve(result);
+        finishing = this.unlessAborted(app).then(
+          (body) => {
+            this.result = body;
+            return this.finishResponse();
+          },
+          (error: unknown) => {
+            // Aborted while the application computed its body: close it when it comes.
+            if (error === this.abortReason) app.then(closeBody, ignore).catch(ignore);
+            throw error;
+          },
+        );
       } else {
         this.result = result;
         finishing = this.finishResponse();
@@ -196,6 +209,49 @@ export abstract class BaseHandler {
    */
   private closeOnce(): void | Promise<void> {
     if (!this.closed) return this.close();
+  }
+
+  /**
+   * Ends the exchange at once because the client went away (or the gateway gave up on it):
+   * the rule of docs/disconnects.md, written once for every gateway. Whatever the handler
+   * waits for from the application (its promise, the next chunk of an async body) is
+   * abandoned with `reason` (by default the `ECONNRESET` error), so the body's `close()`
+   * runs now, exactly once, and an async iterator's `return()` is called; a body that the
+   * application returns later is closed when it comes. Later writes throw `reason`.
+   */
+  abort(reason: Error = clientGone()): void {
+    if (this.closed || this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    const reject = this.rejectWait;
+    this.rejectWait = undefined;
+    reject?.(reason);
+  }
+
+  /** True once `abort()` was called for the current request. */
+  get aborted(): boolean {
+    return this.abortReason !== undefined;
+  }
+
+  /** `promise`, unless the exchange is aborted first: then it rejects with the reason. */
+  private unlessAborted<T>(promise: Promise<T>): Promise<T> {
+    const reason = this.abortReason;
+    if (reason !== undefined) {
+      promise.catch(ignore);
+      return Promise.reject(reason);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.rejectWait = reject;
+      promise.then(
+        (value) => {
+          this.rejectWait = undefined;
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.rejectWait = undefined;
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Builds `this.environ` for the request: `osEnviron`, the CGI variables, then the `wsgi.*` keys. */
@@ -293,9 +349,23 @@ export abstract class BaseHandler {
             if (pending) await pending;
           }
         } else if (Symbol.asyncIterator in result) {
-          for await (const data of result as AsyncIterable<Uint8Array>) {
-            const pending = this.write(data);
-            if (pending) await pending;
+          const iterator = (result as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+          for (;;) {
+            let step: IteratorResult<Uint8Array>;
+            try {
+              step = await this.unlessAborted(iterator.next());
+            } catch (error) {
+              if (error === this.abortReason) returnQuietly(iterator);
+              throw error;
+            }
+            if (step.done) break;
+            try {
+              const pending = this.write(step.value);
+              if (pending) await pending;
+            } catch (error) {
+              returnQuietly(iterator);
+              throw error;
+            }
           }
         } else {
           throw new TypeError(
@@ -392,6 +462,7 @@ export abstract class BaseHandler {
       throw new TypeError(`write() argument must be a Uint8Array, got ${describe(data)}`);
     }
     if (!this.status) throw new AssertionError({ message: "write() before start_response()" });
+    if (this.abortReason !== undefined) throw this.abortReason;
     if (!this.headersSent) {
       if (data.length === 0) return;
       this.bytesSent = data.length;
@@ -555,4 +626,14 @@ function fileWrapperFactory(wrapper: FileWrapperClass): FileWrapperFactory {
   lastWrapper = wrapper;
   lastFactory = factory;
   return factory;
+}
+
+/** Calls an abandoned iterator's `return()`, without waiting: a generator busy in an `await` runs it at its next `yield`. */
+function returnQuietly(iterator: AsyncIterator<unknown>): void {
+  try {
+    const returned = iterator.return?.();
+    if (isPromiseLike(returned)) Promise.resolve(returned).catch(ignore);
+  } catch {
+    // The body's own cleanup failed; the response is abandoned either way.
+  }
 }

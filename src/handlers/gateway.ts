@@ -8,6 +8,7 @@
  */
 import type { ErrorStream, InputStream, WSGIEnvironment } from "../types.ts";
 import { BaseHandler } from "./base.ts";
+import { ClientLink } from "./link.ts";
 
 /** A handler for a request some gateway parsed: subclasses set the four fields and supply I/O. */
 export abstract class GatewayHandler extends BaseHandler {
@@ -24,6 +25,13 @@ export abstract class GatewayHandler extends BaseHandler {
   protected stderr!: ErrorStream;
   /** `http` or `https`, as the gateway knows it. */
   protected scheme = "http";
+  /** The client: connected until it goes away, which aborts the exchange (docs/disconnects.md). */
+  readonly link = new ClientLink();
+
+  constructor() {
+    super();
+    this.link.onGone(() => this.abort());
+  }
 
   /** The environ starts as a copy of the request's variables. */
   protected override createEnviron(): WSGIEnvironment {

@@ -407,6 +407,22 @@ export class ServerConnection {
   }
 
   /**
+   * Gives up on the current exchange because one of the server's timers ran out (the core
+   * keeps no clock): the connection moves to ERROR, and the answer is framed as any
+   * rejection is, with the code's status and `Connection: close`; null when response bytes
+   * already went out (then the server just closes).
+   */
+  timeOut(
+    code: "ERR_HEADER_TIMEOUT" | "ERR_BODY_TIMEOUT" | "ERR_RESPONSE_TIMEOUT",
+    message: string,
+    options: { date?: string } = {},
+  ): Uint8Array | null {
+    const error = new ProtocolError(code, message);
+    this.fail(error, this.res === W_IDLE);
+    return this.sendErrorResponse(error, options);
+  }
+
+  /**
    * Asks to close the connection after the current response (graceful shutdown): a response
    * not started yet says `Connection: close`; one already started ends the connection anyway.
    */

@@ -214,6 +214,25 @@ export const PROTOCOL_ERRORS = {
     summary:
       "The body is longer than `maxBodySize`, declared by Content-Length or counted in chunks.",
   },
+  ERR_HEADER_TIMEOUT: {
+    status: 408,
+    reason: "Request Timeout",
+    rfc: "RFC 9110 §15.5.9",
+    summary: "A request head began but did not arrive whole within `headerTimeout`.",
+  },
+  ERR_BODY_TIMEOUT: {
+    status: 408,
+    reason: "Request Timeout",
+    rfc: "RFC 9110 §15.5.9",
+    summary:
+      "The next bytes of a request body the application was reading did not arrive within `bodyTimeout`.",
+  },
+  ERR_RESPONSE_TIMEOUT: {
+    status: 500,
+    reason: "Internal Server Error",
+    rfc: "RFC 9110 §15.6.1",
+    summary: "The application did not finish its response within `responseTimeout`.",
+  },
   ERR_EXPECTATION_FAILED: {
     status: 417,
     reason: "Expectation Failed",

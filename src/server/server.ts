@@ -16,6 +16,7 @@ import { resolveOptions, type ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
 import { acceptIntoReadBuffers, type ReadBuffer } from "./read-buffer.ts";
 import { Session } from "./session.ts";
+import { sweepTimers } from "./timers.ts";
 import { clearStaleSocket } from "./unix-socket.ts";
 import {
   RELEASED_MESSAGE,
@@ -132,12 +133,7 @@ async function listen(
     ctx.serverPort = String(address.port);
   }
 
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const session of ctx.sessions) {
-      if (session.deadline !== 0 && now >= session.deadline) session.onTimeout();
-    }
-  }, sweepInterval(options));
+  const sweep = setInterval(() => sweepTimers(ctx.sessions, Date.now()), sweepInterval(options));
   sweep.unref();
 
   let resolveClosed!: () => void;

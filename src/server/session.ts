@@ -1,16 +1,18 @@
 /**
- * One client connection of the production server: a thin I/O loop that feeds socket bytes
- * to the sans-I/O `ServerConnection`, runs an `ExchangeHandler` per request, and writes
- * what the core frames.
+ * One client connection of the production server: the request loop. A thin I/O loop that
+ * feeds socket bytes to the sans-I/O `ServerConnection`, runs an `ExchangeHandler` per
+ * request, and closes the connection when the core says so.
  *
  * Theory of operation: between requests the session pulls events from the core until a
  * request head arrives, then starts the application and stops pulling. The request body
- * is pulled lazily by `wsgi.input` (sending `100 Continue` on the first read), so an app
- * that never reads never buffers a body: the socket is paused once a little is buffered.
- * Response bytes go through `Output`, which sends a small response in one write and makes
- * a slow reader hold the application back, so memory per connection stays bounded
- * whatever the body size. When the exchange ends, the session pulls again: the next
- * pipelined request, a drain of the unread body, or the end of the connection.
+ * is pulled lazily by `wsgi.input` (`BodyFeed`, body-feed.ts), so an app that never reads
+ * never buffers a body: the socket is paused once a little is buffered. Response bytes go
+ * from the handler through `ConnectionExchange` (exchange.ts) to the core and `Output`
+ * (output.ts), which makes a slow reader hold the application back, so memory per
+ * connection stays bounded whatever the body size. One timer at a time (timers.ts) bounds
+ * each phase. When the exchange ends, the session pulls again: the next pipelined request,
+ * a drain of the unread body, or the end of the connection. When the connection closes
+ * while the application runs, the exchange is aborted at once (docs/disconnects.md).
  *
  * @module
  */
@@ -18,16 +20,17 @@ import type { Socket } from "node:net";
 import { inspect } from "node:util";
 import { clientGone } from "../handlers/client-gone.ts";
 import { httpDate } from "../handlers/date.ts";
-import type { Headers } from "../headers.ts";
 import { ServerConnection } from "../http/connection.ts";
 import { LocalProtocolError, ProtocolError } from "../http/errors.ts";
 import type { RequestHead } from "../http/parser.ts";
-import { BodyInputStream, type ChunkSource } from "../streams.ts";
+import { BodyFeed } from "./body-feed.ts";
 import type { ServerContext } from "./context.ts";
 import { buildCgiVars, HeaderKeys, type Peer, peerOf } from "./environ.ts";
-import { type Exchange, ExchangeHandler } from "./handler.ts";
+import { ConnectionExchange } from "./exchange.ts";
+import { ExchangeHandler } from "./handler.ts";
 import { Output } from "./output.ts";
 import type { ReadBuffer } from "./read-buffer.ts";
+import { ConnectionTimer, type Timed } from "./timers.ts";
 
 /** Buffered request bytes past which the socket is paused until the app reads. */
 const PAUSE_AT = 256 * 1024;
@@ -36,11 +39,6 @@ const PAUSE_AT = 256 * 1024;
  * waits a turn after each batch, so other connections are served meanwhile.
  */
 const PIPELINE_BATCH = 64;
-/**
- * Body bytes handed to the app that are copied out of the read buffer, at most, so that
- * the buffer serves the next read; a larger piece takes the buffer with it.
- */
-const COPY_MAX = 16 * 1024;
 /** On shutdown, how long a new connection may take to send its first request. */
 const FIRST_REQUEST_GRACE = 1000;
 /**
@@ -53,35 +51,24 @@ const FIRST_REQUEST_GRACE = 1000;
 const LINGER_MAX = 5000;
 
 const EMPTY = new Uint8Array(0);
-/** The `wsgi.input` of every request without a body: always at its end, so one can be shared. */
-const NO_BODY = new BodyInputStream(() => null, 0);
-
-/** An app waiting for body bytes: as a chunk, or copied into `target` (then it gets a count). */
-interface BodyWaiter {
-  readonly target: Uint8Array | null;
-  resolve(value: Uint8Array | number | null): void;
-  reject(error: unknown): void;
-}
-
-/** Where the session is between requests, for the timeout sweep. */
-type TimerKind = "header" | "keepAlive" | "body" | "response" | "graceful" | "linger";
 
 /** One client connection. */
-export class Session implements Exchange {
-  /** When the current timer fires (ms since the epoch), or 0 for none. */
-  deadline = 0;
-  private timerKind: TimerKind = "header";
+export class Session implements Timed {
+  /** The connection's one timer. */
+  readonly timer: ConnectionTimer;
   private readonly conn: ServerConnection;
   private readonly socket: Socket;
-  /** The memory the socket reads into, when the server owns it (plain TCP and Unix sockets). */
-  private readonly reads: ReadBuffer | null;
   private readonly ctx: ServerContext;
   private readonly peer: Peer;
   private readonly headerKeys = new HeaderKeys();
-  private head: RequestHead | null = null;
-  private startedAt = new Date(0);
-  private closed = false;
   private readonly output: Output;
+  private readonly feed: BodyFeed;
+  private readonly exchange: ConnectionExchange;
+  private head: RequestHead | null = null;
+  /** The running application's handler, while a request is answered. */
+  private handler: ExchangeHandler | null = null;
+  private startedAt = new Date(0);
+  private isClosed = false;
   /** True while `pump` runs: an exchange that ends inside it leaves the next one to that loop. */
   private pumping = false;
   private pumpScheduled = false;
@@ -89,17 +76,7 @@ export class Session implements Exchange {
     this.pumpScheduled = false;
     this.pump();
   };
-  private bodyWaiter: BodyWaiter | null = null;
-  /** What every request's `wsgi.input` reads from. */
-  private readonly bodySource: ChunkSource = Object.assign(
-    () => this.pullBody(null) as Promise<Uint8Array | null>,
-    { into: (target: Uint8Array) => this.pullBody(target) as Promise<number> },
-  );
   private timedOut = false;
-  /** When the data event being handled arrived (ms since the epoch), else 0. */
-  private eventTime = 0;
-  /** The request's answer was a protocol error's (400, 413, ...): close after it. */
-  private rejected = false;
 
   /** What the handler could not report to the client (its error page failed): log and cut. */
   private readonly onHandlerFailure = (error: unknown): void => {
@@ -107,32 +84,50 @@ export class Session implements Exchange {
     this.destroy();
   };
 
-  /** A malformed request body found while the app read it, or null. */
-  requestError: ProtocolError | null = null;
-
-  // The Exchange interface, filled per request.
-  cgiVars: Record<string, string> = {};
-  input: BodyInputStream = NO_BODY;
-  readonly scheme: string;
-  readonly multiprocess: boolean;
-
   /**
    * @param reads the buffer `socket` reads into (see `acceptIntoReadBuffers`); without one, the
    *   session takes the socket's `data` events
+   * @param clock the time in ms, for the timers (a test may drive it)
    */
-  constructor(socket: Socket, ctx: ServerContext, reads: ReadBuffer | null = null) {
+  constructor(
+    socket: Socket,
+    ctx: ServerContext,
+    reads: ReadBuffer | null = null,
+    clock: () => number = Date.now,
+  ) {
     this.socket = socket;
-    this.reads = reads;
     this.ctx = ctx;
+    this.timer = new ConnectionTimer(clock);
     this.peer = peerOf(socket);
     this.output = new Output(socket);
-    this.scheme = ctx.scheme;
-    this.multiprocess = ctx.multiprocess;
     this.conn = new ServerConnection(
       ctx.serverSoftware === undefined
         ? { limits: ctx.limits }
         : { limits: ctx.limits, server: ctx.serverSoftware },
     );
+    this.feed = new BodyFeed(this.conn, reads, {
+      sendInterim: (bytes) => this.exchange.write(bytes, false, true),
+      waitingForBody: () => {
+        this.timer.arm("body", this.ctx.options.bodyTimeout);
+        if (this.socket.isPaused()) this.socket.resume();
+      },
+      bodyProgress: () => {
+        if (this.timer.kind === "body") this.timer.arm("body", this.ctx.options.bodyTimeout);
+      },
+      bodyEnded: () => this.timer.arm("response", this.ctx.options.responseTimeout),
+      bodyRejected: (error) => this.ctx.logRejection(error, this.peer.address || "-"),
+      get closed() {
+        return session.isClosed;
+      },
+    });
+    const session = this;
+    this.exchange = new ConnectionExchange(this.conn, this.output, this.feed, ctx, {
+      get closed() {
+        return session.isClosed;
+      },
+      now: () => this.timer.now(),
+      exchangeDone: (status, bytes) => this.exchangeDone(status, bytes),
+    });
     socket.setNoDelay(true);
     if (reads === null) socket.on("data", (data: Buffer) => this.onData(data));
     else reads.onRead = (bytes) => this.onRead(bytes, reads);
@@ -140,29 +135,20 @@ export class Session implements Exchange {
     socket.on("error", () => {});
     socket.on("close", () => this.onClose());
     ctx.sessions.add(this);
-    this.arm("header", ctx.options.headerTimeout);
+    this.timer.arm("header", ctx.options.headerTimeout);
     // Flowing from the start, as a `data` listener would make it (a socket reading into a
     // ReadBuffer has none); the session pauses and resumes it from here on.
     socket.resume();
   }
 
-  get errors() {
-    return this.ctx.errorStream;
+  /** When the current timer fires (ms since the epoch), or 0 for none. */
+  get deadline(): number {
+    return this.timer.deadline;
   }
 
   /** True while a request is being answered. */
   get busy(): boolean {
     return this.head !== null;
-  }
-
-  private arm(kind: TimerKind, ms: number): void {
-    this.timerKind = kind;
-    this.deadline = ms > 0 ? this.now() + ms : 0;
-  }
-
-  /** The time, read once per data event: a synchronous exchange arms its timers with one reading. */
-  private now(): number {
-    return this.eventTime || Date.now();
   }
 
   /** A read into the `ReadBuffer`: the buffer is lent if the core kept bytes of it. */
@@ -172,32 +158,27 @@ export class Session implements Exchange {
   }
 
   private onData(data: Uint8Array): void {
-    this.eventTime = Date.now();
-    try {
-      this.receive(data);
-    } finally {
-      this.eventTime = 0;
-    }
+    this.timer.during(() => this.receive(data));
   }
 
   private receive(data: Uint8Array): void {
     // After a protocol error was answered, nothing more is parsed (or logged again).
-    if (this.closed || this.conn.phase === "error") return;
+    if (this.isClosed || this.conn.phase === "error") return;
     try {
       this.conn.receive(data);
     } catch (error) {
       if (error instanceof LocalProtocolError) return;
       throw error;
     }
-    if (this.bodyWaiter !== null) {
-      this.pullBodyInto(this.bodyWaiter);
+    if (this.feed.waiting) {
+      this.feed.feed();
     } else if (data.length === 0 && this.head !== null && this.conn.responseState === "BODY") {
       // The client closed its side while the response streams: it hung up (as node:http
       // takes it). A half-close before the response started still gets the response.
       this.destroy();
     } else if (this.head === null) {
-      if (this.timerKind === "keepAlive" && data.length > 0) {
-        this.arm("header", this.ctx.options.headerTimeout);
+      if (this.timer.kind === "keepAlive" && data.length > 0) {
+        this.timer.arm("header", this.ctx.options.headerTimeout);
       }
       this.pump();
     } else if (this.conn.bufferedBytes > PAUSE_AT) {
@@ -223,7 +204,7 @@ export class Session implements Exchange {
 
   private pumpEvents(): void {
     let started = 0;
-    while (this.head === null && !this.closed) {
+    while (this.head === null && !this.isClosed) {
       if (started === PIPELINE_BATCH) {
         if (this.conn.bufferedBytes > PAUSE_AT) this.socket.pause();
         if (!this.pumpScheduled) {
@@ -249,8 +230,8 @@ export class Session implements Exchange {
           if (this.conn.peerClosed) this.finish();
           else if (this.conn.phase === "idle" && this.conn.requestCount > 0) {
             if (this.ctx.closing) this.finish();
-            else if (this.timerKind !== "keepAlive")
-              this.arm("keepAlive", this.ctx.options.keepAliveTimeout);
+            else if (this.timer.kind !== "keepAlive")
+              this.timer.arm("keepAlive", this.ctx.options.keepAliveTimeout);
           }
           return;
         case "closed":
@@ -279,14 +260,10 @@ export class Session implements Exchange {
   private start(head: RequestHead): void {
     this.head = head;
     if (this.ctx.accessLog !== null) this.startedAt = new Date();
-    const opts = this.ctx.options;
-    this.arm("response", opts.responseTimeout);
-    this.requestError = null;
-    this.cgiVars = buildCgiVars(head, this.peer, this.headerKeys, this.ctx);
-    this.input = head.hasBody
-      ? new BodyInputStream(this.bodySource, Number.POSITIVE_INFINITY)
-      : NO_BODY;
-    const handler = new ExchangeHandler(this, this.ctx.serverSoftware);
+    this.timer.arm("response", this.ctx.options.responseTimeout);
+    this.exchange.begin(buildCgiVars(head, this.peer, this.headerKeys, this.ctx), head.hasBody);
+    const handler = new ExchangeHandler(this.exchange, this.ctx.serverSoftware);
+    this.handler = handler;
     try {
       handler.handle(this.ctx.app)?.catch(this.onHandlerFailure);
     } catch (error) {
@@ -294,106 +271,11 @@ export class Session implements Exchange {
     }
   }
 
-  /**
-   * The `wsgi.input` source: the next piece of the body, or null at its end; with a
-   * `target`, the piece is copied into it and the count (0 at the end) is returned.
-   */
-  private pullBody(target: Uint8Array | null): Promise<Uint8Array | number | null> {
-    if (this.closed) throw clientGone();
-    const cont = this.conn.sendContinue();
-    if (cont) this.writeRaw(cont, false, true);
-    return new Promise((resolve, reject) => this.pullBodyInto({ target, resolve, reject }));
-  }
-
-  private pullBodyInto(waiter: BodyWaiter): void {
-    const target = waiter.target;
-    let event: ReturnType<ServerConnection["nextEvent"]>;
-    try {
-      event = this.conn.nextEvent(target === null ? undefined : target.length);
-    } catch (error) {
-      this.bodyWaiter = null;
-      if (error instanceof ProtocolError) {
-        this.requestError = error;
-        this.ctx.logRejection(error, this.peer.address || "-");
-      }
-      waiter.reject(error);
-      return;
-    }
-    switch (event.type) {
-      case "data":
-        this.bodyWaiter = null;
-        if (this.timerKind === "body") this.arm("body", this.ctx.options.bodyTimeout);
-        if (target === null) waiter.resolve(this.handOver(event.data));
-        else {
-          target.set(event.data);
-          waiter.resolve(event.data.length);
-        }
-        return;
-      case "end":
-        this.bodyWaiter = null;
-        this.arm("response", this.ctx.options.responseTimeout);
-        waiter.resolve(target === null ? null : 0);
-        return;
-      case "need-data":
-        if (this.conn.peerClosed) {
-          this.bodyWaiter = null;
-          waiter.reject(clientGone());
-          return;
-        }
-        this.bodyWaiter = waiter;
-        this.arm("body", this.ctx.options.bodyTimeout);
-        if (this.socket.isPaused()) this.socket.resume();
-        return;
-      default:
-        this.bodyWaiter = null;
-        waiter.resolve(target === null ? null : 0);
-    }
-  }
-
-  /**
-   * Body bytes for the app, which may keep them: a small piece of the read buffer is
-   * copied out, a large one takes the buffer with it (the next read goes into a new one).
-   */
-  private handOver(data: Uint8Array): Uint8Array {
-    const reads = this.reads;
-    if (reads === null || !reads.holds(data)) return data;
-    if (data.length <= COPY_MAX) return Buffer.from(data);
-    reads.lend();
-    return data;
-  }
-
-  writeHead(status: string, headers: Headers, more: boolean): void | Promise<void> {
-    const head = this.conn.sendResponseHead(status, headers, {
-      date: httpDate(this.now()),
-      close: this.ctx.closing,
-    });
-    return this.writeRaw(head, more);
-  }
-
-  writeBody(data: Uint8Array, more: boolean): void | Promise<void> {
-    const bytes = this.conn.sendData(data);
-    if (bytes.length > 0) return this.writeRaw(bytes, more);
-  }
-
-  rejectRequest(): void {
-    const error = this.requestError;
-    if (error === null || this.closed) return;
-    const bytes = this.conn.sendErrorResponse(error, { date: httpDate() });
-    if (bytes === null) return;
-    this.rejected = true;
-    this.writeRaw(bytes, true);
-  }
-
-  end(): void {
-    const bytes = this.conn.sendEnd();
-    if (bytes.length > 0) this.writeRaw(bytes, true);
-    this.output.flush();
-  }
-
-  done(status: string | undefined, bytesSent: number): void {
-    if (this.rejected && this.requestError !== null) status = String(this.requestError.status);
+  /** The exchange is over: logs it, then goes on to the next request or closes. */
+  private exchangeDone(status: string | undefined, bytesSent: number): void {
     const head = this.head;
     this.head = null;
+    this.handler = null;
     if (head !== null && this.ctx.accessLog !== null) {
       this.ctx.accessLog({
         remoteAddr: this.peer.address || "-",
@@ -402,13 +284,13 @@ export class Session implements Exchange {
         // A HEAD response carries no body, whatever the app returned.
         bytes: head.method === "HEAD" ? 0 : bytesSent,
         time: this.startedAt,
-        referer: this.cgiVars.HTTP_REFERER,
-        userAgent: this.cgiVars.HTTP_USER_AGENT,
+        referer: this.exchange.cgiVars.HTTP_REFERER,
+        userAgent: this.exchange.cgiVars.HTTP_USER_AGENT,
       });
     }
     this.output.flush();
-    if (this.closed) return;
-    if (this.rejected) {
+    if (this.isClosed) return;
+    if (this.exchange.rejected) {
       this.finish();
       return;
     }
@@ -418,67 +300,66 @@ export class Session implements Exchange {
       return;
     }
     if (this.ctx.closing) this.conn.closeAfterResponse();
-    this.arm("keepAlive", this.ctx.options.keepAliveTimeout);
+    this.timer.arm("keepAlive", this.ctx.options.keepAliveTimeout);
     this.pump();
   }
 
-  /** Queues bytes for the socket (see `Output.write`); throws once the client is gone. */
-  private writeRaw(
-    bytes: Uint8Array | string,
-    more: boolean,
-    flushNow = false,
-  ): void | Promise<void> {
-    if (this.closed) throw clientGone();
-    return this.output.write(bytes, more, flushNow);
-  }
-
-  /** Called by the server's sweep when `deadline` passed. */
+  /** Called by the server's sweep when the timer's deadline passed. */
   onTimeout(): void {
-    this.deadline = 0;
-    if (this.timerKind === "linger") {
+    this.timer.clear();
+    const kind = this.timer.kind;
+    if (kind === "linger") {
       this.destroy();
       return;
     }
-    if (this.closed) return;
-    switch (this.timerKind) {
+    if (this.isClosed) return;
+    switch (kind) {
       case "header":
       case "body": {
-        if (this.conn.phase === "idle" && this.timerKind === "header") {
+        if (this.conn.phase === "idle" && kind === "header") {
           this.finish();
           return;
         }
-        this.timedOut = true;
-        const code = this.timerKind === "header" ? "ERR_HEADER_TIMEOUT" : "ERR_BODY_TIMEOUT";
-        this.ctx.logError(
-          `${code}: ${this.timerKind} not received in time from ${this.socket.remoteAddress}`,
-        );
-        if (this.head === null || this.conn.responseState === "IDLE") {
-          this.output.flush();
-          this.socket.end(timeoutResponse(this.ctx.serverSoftware));
-          this.closed = true;
-          this.linger();
-          this.failPending();
-        } else this.destroy();
+        const code = kind === "header" ? "ERR_HEADER_TIMEOUT" : "ERR_BODY_TIMEOUT";
+        const message = `${kind} not received in time from ${this.socket.remoteAddress}`;
+        this.ctx.logError(`${code}: ${message}`);
+        this.giveUp(code, message);
         return;
       }
       case "keepAlive":
         if (this.head === null) this.finish();
         return;
-      case "response":
-        this.timedOut = true;
-        this.ctx.logError(
-          `ERR_RESPONSE_TIMEOUT: ${this.head?.method} ${this.head?.target} did not finish within ${this.ctx.options.responseTimeout} ms`,
-        );
-        if (this.conn.responseState === "IDLE") {
-          this.socket.end(timeoutResponse(this.ctx.serverSoftware, "500 Internal Server Error"));
-          this.closed = true;
-          this.linger();
-          this.failPending();
-        } else this.destroy();
+      case "response": {
+        const message = `${this.head?.method} ${this.head?.target} did not finish within ${this.ctx.options.responseTimeout} ms`;
+        this.ctx.logError(`ERR_RESPONSE_TIMEOUT: ${message}`);
+        this.giveUp("ERR_RESPONSE_TIMEOUT", message);
         return;
+      }
       case "graceful":
         this.destroy();
     }
+  }
+
+  /**
+   * A timer ran out: answers with the core's coded error response if no response bytes went
+   * out yet (then lets the peer read it and close), else cuts the connection. Either way
+   * the running exchange is aborted: the application's body is closed now.
+   */
+  private giveUp(
+    code: "ERR_HEADER_TIMEOUT" | "ERR_BODY_TIMEOUT" | "ERR_RESPONSE_TIMEOUT",
+    message: string,
+  ): void {
+    this.timedOut = true;
+    const bytes = this.conn.timeOut(code, message, { date: httpDate(this.timer.now()) });
+    if (bytes === null) {
+      this.destroy();
+      return;
+    }
+    this.output.flush();
+    this.socket.end(bytes);
+    this.isClosed = true;
+    this.linger();
+    this.failPending();
   }
 
   /**
@@ -487,7 +368,7 @@ export class Session implements Exchange {
    * before the shutdown and its request may be on the way: it gets `FIRST_REQUEST_GRACE`.
    */
   shutdown(): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     // Read before closeAfterResponse(), which moves an idle connection to "closed".
     const idle = this.head === null && this.conn.phase === "idle";
     if (idle && this.conn.requestCount === 0) {
@@ -495,7 +376,7 @@ export class Session implements Exchange {
       const headerTimeout = this.ctx.options.headerTimeout;
       const grace =
         headerTimeout > 0 ? Math.min(headerTimeout, FIRST_REQUEST_GRACE) : FIRST_REQUEST_GRACE;
-      this.arm("header", grace);
+      this.timer.arm("header", grace);
       return;
     }
     this.conn.closeAfterResponse();
@@ -506,7 +387,7 @@ export class Session implements Exchange {
   private finish(): void {
     this.output.flush();
     // Once only: Node builds an error (with its stack) for an end() after the end.
-    if (!this.closed && !this.socket.writableEnded) this.socket.end();
+    if (!this.isClosed && !this.socket.writableEnded) this.socket.end();
     this.linger();
   }
 
@@ -518,12 +399,12 @@ export class Session implements Exchange {
    * reset, which can destroy response bytes still in flight.
    */
   private linger(): void {
-    if (this.timerKind === "linger") return;
-    this.arm("linger", 0);
+    if (this.timer.kind === "linger") return;
+    this.timer.arm("linger", 0);
     if (this.socket.isPaused()) this.socket.resume();
     const ms = Math.min(LINGER_MAX, this.ctx.options.headerTimeout || LINGER_MAX);
-    if (this.socket.writableFinished) this.arm("linger", ms);
-    else this.socket.once("finish", () => this.arm("linger", ms));
+    if (this.socket.writableFinished) this.timer.arm("linger", ms);
+    else this.socket.once("finish", () => this.timer.arm("linger", ms));
   }
 
   /** Cuts the connection at once. */
@@ -533,34 +414,30 @@ export class Session implements Exchange {
   }
 
   private onClose(): void {
-    if (this.closed && !this.ctx.sessions.has(this)) return;
-    this.closed = true;
-    this.deadline = 0;
+    if (this.isClosed && !this.ctx.sessions.has(this)) return;
+    this.isClosed = true;
+    this.timer.clear();
     this.ctx.sessions.delete(this);
     this.failPending();
     this.ctx.onSessionClosed();
   }
 
-  /** Rejects a body read and writes that wait, if any: the client is gone. */
+  /**
+   * The client is gone (or a timer gave up on it): a body read and writes that wait are
+   * rejected, and the running exchange is aborted, so the application's body is closed now
+   * even while nothing is being read or written.
+   */
   private failPending(): void {
-    const waiter = this.bodyWaiter;
+    const handler = this.handler;
     // Most connections end with nothing waiting: no error (and no stack trace) to build.
-    if (waiter === null && !this.output.waiting) return;
+    if (!this.feed.waiting && !this.output.waiting && handler === null) return;
     const error = clientGone();
-    this.bodyWaiter = null;
-    waiter?.reject(error);
+    this.feed.fail(error);
     this.output.fail(error);
+    handler?.abort(error);
   }
 
   [inspect.custom](): string {
     return `Session ${this.socket.remoteAddress}:${this.socket.remotePort} ${inspect(this.conn)}`;
   }
-}
-
-function timeoutResponse(server: string | undefined, status = "408 Request Timeout"): Buffer {
-  const body = `${status}\n`;
-  return Buffer.from(
-    `HTTP/1.1 ${status}\r\nDate: ${httpDate()}\r\n${server ? `Server: ${server}\r\n` : ""}Content-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-    "latin1",
-  );
 }

@@ -14,6 +14,7 @@
  */
 import type { Socket } from "node:net";
 import { httpDate } from "../handlers/date.ts";
+import { inputLimit } from "../handlers/input-limit.ts";
 import { BodyInputStream, TextErrorStream } from "../streams.ts";
 import type { ErrorStream, WSGIApplication } from "../types.ts";
 import { unquoteLatin1 } from "../util.ts";
@@ -57,12 +58,6 @@ let stderrStream: ErrorStream | undefined;
 const missingApp: WSGIApplication = () => {
   throw new TypeError("the server has no application: call server.setApp(app) first");
 };
-
-/** The body length `CONTENT_LENGTH` declares; none (or a malformed one) means an empty body. */
-function bodyLength(environ: Readonly<Record<string, unknown>>): number {
-  const value = environ.CONTENT_LENGTH;
-  return typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value.trim()) : 0;
-}
 
 /**
  * Handles one connection of the simple server (CPython's `WSGIRequestHandler`, a
@@ -145,12 +140,32 @@ export class WSGIRequestHandler {
     }
     if (!(await this.parseRequest())) return;
     const environ = this.getEnviron();
-    const stdin = new BodyInputStream(this.rfile.bodySource(), bodyLength(environ));
+    const length = inputLimit(environ, 0);
+    const stdin = new BodyInputStream(this.rfile.bodySource(), length);
     const handler = new ServerHandler(stdin, this.request, this.getStderr(), environ, {
       multithread: false,
     });
     handler.requestHandler = this;
+    if (length === 0 && this.rfile.buffered === 0) this.watchHangUp(handler);
     await handler.run(this.server.getApp() ?? missingApp);
+  }
+
+  /**
+   * Where the server can know (a request without a body, so nothing more is to be read):
+   * a client that closes its side once the response started has hung up, and the
+   * application's body is closed at once instead of at the next write (docs/disconnects.md).
+   * CPython only notices at a failed write. A half-close before the response started is
+   * still answered.
+   */
+  private watchHangUp(handler: ServerHandler): void {
+    const socket = this.request;
+    const onEnd = () => {
+      if (handler.headersSent) handler.abort();
+    };
+    socket.on("end", onEnd);
+    socket.on("close", () => handler.abort());
+    // Read (and drop) whatever else comes, so the end of the stream is seen.
+    socket.on("data", () => {});
   }
 
   /** Runs after `handle()`, also when it failed; the server then closes the connection. */

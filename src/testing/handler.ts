@@ -6,7 +6,6 @@
  * @module
  */
 
-import { ClientLink } from "../bridges/link.ts";
 import { GatewayHandler } from "../handlers/gateway.ts";
 import { inputLimit } from "../handlers/input-limit.ts";
 import { Headers } from "../headers.ts";
@@ -35,8 +34,6 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Runs one application for one in-memory request and keeps what it answered. */
 export class TestingHandler extends GatewayHandler {
   override wsgiMultiprocess = false;
-  /** The simulated client: connected until it hangs up. */
-  readonly link = new ClientLink();
   /** The status line the application sent (`"200 OK"`), once the headers went out. */
   sentStatus: string | undefined = undefined;
   /** The headers as sent. */

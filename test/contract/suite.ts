@@ -18,7 +18,7 @@ import { createHash } from "node:crypto";
 import { fromFetchHandler } from "../../src/fetch.ts";
 import type { WSGIApplication } from "../../src/types.ts";
 import { validator } from "../../src/validate.ts";
-import { Probe, probeBody } from "./probe.ts";
+import { Probe, probeBody, WAIT_MS } from "./probe.ts";
 
 /** A request as the contract sends it. */
 export interface ContractRequest {
@@ -447,6 +447,50 @@ export const cases: ContractCase[] = [
       await probe.waitDone("close() after the next chunk");
       assert.equal(probe.closes, 1);
       assert.equal(probe.seen.askedForThird, undefined);
+    },
+  },
+  {
+    name: "a hang-up while the body waits between chunks closes it at once, exactly once",
+    request: { path: "/events" },
+    disconnectAfter: 8,
+    app: (probe) => (_environ, startResponse) => {
+      startResponse("200 OK", [["Content-Type", "text/event-stream"]]);
+      return probeBody(probe, async (i) => {
+        if (i === 0) return bytes("data: 1\n");
+        // An idle event stream: its next event would come long after the test gave up.
+        await new Promise((resolve) => setTimeout(resolve, 2 * WAIT_MS).unref());
+        probe.seen.producedAfterHangUp = true;
+        return bytes("data: 2\n");
+      });
+    },
+    async check(_response, probe) {
+      await probe.waitDone("close() while the body waited for its next event");
+      assert.equal(probe.closes, 1);
+      assert.equal(probe.seen.producedAfterHangUp, undefined);
+    },
+  },
+  {
+    name: "a hang-up while an async generator body waits runs its finally block, not its next yield",
+    request: { path: "/generator" },
+    disconnectAfter: 8,
+    app: (probe) => (_environ, startResponse) => {
+      startResponse("200 OK", [["Content-Type", "text/event-stream"]]);
+      return (async function* () {
+        try {
+          yield bytes("data: 1\n");
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          yield bytes("data: 2\n");
+          probe.seen.resumedAfterHangUp = true;
+          await new Promise((resolve) => setTimeout(resolve, 2 * WAIT_MS).unref());
+          yield bytes("data: 3\n");
+        } finally {
+          probe.finish();
+        }
+      })();
+    },
+    async check(_response, probe) {
+      await probe.waitDone("the generator's finally block");
+      assert.equal(probe.seen.resumedAfterHangUp, undefined);
     },
   },
   {

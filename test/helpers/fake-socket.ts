@@ -48,7 +48,8 @@ export class FakeSocket extends EventEmitter {
   }
   cork(): void {}
   uncork(): void {}
-  end(): this {
+  end(data?: Uint8Array | string): this {
+    if (data !== undefined) this.write(data);
     this.writableEnded = true;
     return this;
   }

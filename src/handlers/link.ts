@@ -11,8 +11,9 @@
  *
  * @module
  */
-import { clientGone } from "../handlers/client-gone.ts";
+
 import { BodyInputStream, type ChunkSource } from "../streams.ts";
+import { clientGone } from "./client-gone.ts";
 
 /** Connected until `disconnect()`; after that, `check()` throws and `guard()` rejects. */
 export class ClientLink {

@@ -1,0 +1,121 @@
+/**
+ * The handler's I/O on the production server: the `Exchange` an `ExchangeHandler` writes
+ * its response to. The head and body go to the HTTP core, which frames them, and the bytes
+ * it returns go to the connection's `Output`; a malformed request body is answered with
+ * its own coded status. When the exchange is over, the session's request loop goes on.
+ *
+ * @module
+ */
+import { clientGone } from "../handlers/client-gone.ts";
+import { httpDate } from "../handlers/date.ts";
+import type { Headers } from "../headers.ts";
+import type { ServerConnection } from "../http/connection.ts";
+import type { ProtocolError } from "../http/errors.ts";
+import { BodyInputStream } from "../streams.ts";
+import type { ErrorStream } from "../types.ts";
+import type { BodyFeed } from "./body-feed.ts";
+import type { ServerContext } from "./context.ts";
+import type { Exchange } from "./handler.ts";
+import type { Output } from "./output.ts";
+
+/** The `wsgi.input` of every request without a body: always at its end, so one can be shared. */
+const NO_BODY = new BodyInputStream(() => null, 0);
+
+/** What the exchange needs from its session. */
+export interface ExchangeHost {
+  /** True once the connection closed: writes fail with the client-gone error. */
+  readonly closed: boolean;
+  /** The time in ms, read once per data event. */
+  now(): number;
+  /** The exchange is over: log it and go on to the next request (or close). */
+  exchangeDone(status: string | undefined, bytesSent: number): void;
+}
+
+/** One connection's exchanges, one at a time: what `ExchangeHandler` reads and writes. */
+export class ConnectionExchange implements Exchange {
+  cgiVars: Record<string, string> = {};
+  input: BodyInputStream = NO_BODY;
+  readonly scheme: string;
+  readonly multiprocess: boolean;
+  /** The request's answer was a protocol error's (400, 413, ...): close after it. */
+  rejected = false;
+  private readonly conn: ServerConnection;
+  private readonly output: Output;
+  private readonly feed: BodyFeed;
+  private readonly ctx: ServerContext;
+  private readonly host: ExchangeHost;
+
+  constructor(
+    conn: ServerConnection,
+    output: Output,
+    feed: BodyFeed,
+    ctx: ServerContext,
+    host: ExchangeHost,
+  ) {
+    this.conn = conn;
+    this.output = output;
+    this.feed = feed;
+    this.ctx = ctx;
+    this.host = host;
+    this.scheme = ctx.scheme;
+    this.multiprocess = ctx.multiprocess;
+  }
+
+  /** Readies the exchange for a new request with these variables and, maybe, a body. */
+  begin(cgiVars: Record<string, string>, hasBody: boolean): void {
+    this.cgiVars = cgiVars;
+    this.rejected = false;
+    this.feed.requestError = null;
+    this.input = hasBody
+      ? new BodyInputStream(this.feed.source, Number.POSITIVE_INFINITY)
+      : NO_BODY;
+  }
+
+  get errors(): ErrorStream {
+    return this.ctx.errorStream;
+  }
+
+  get requestError(): ProtocolError | null {
+    return this.feed.requestError;
+  }
+
+  writeHead(status: string, headers: Headers, more: boolean): void | Promise<void> {
+    const head = this.conn.sendResponseHead(status, headers, {
+      date: httpDate(this.host.now()),
+      close: this.ctx.closing,
+    });
+    return this.write(head, more);
+  }
+
+  writeBody(data: Uint8Array, more: boolean): void | Promise<void> {
+    const bytes = this.conn.sendData(data);
+    if (bytes.length > 0) return this.write(bytes, more);
+  }
+
+  rejectRequest(): void {
+    const error = this.feed.requestError;
+    if (error === null || this.host.closed) return;
+    const bytes = this.conn.sendErrorResponse(error, { date: httpDate() });
+    if (bytes === null) return;
+    this.rejected = true;
+    this.write(bytes, true);
+  }
+
+  end(): void {
+    const bytes = this.conn.sendEnd();
+    if (bytes.length > 0) this.write(bytes, true);
+    this.output.flush();
+  }
+
+  done(status: string | undefined, bytesSent: number): void {
+    const error = this.feed.requestError;
+    if (this.rejected && error !== null) status = String(error.status);
+    this.host.exchangeDone(status, bytesSent);
+  }
+
+  /** Queues bytes for the socket (see `Output.write`); throws once the client is gone. */
+  write(bytes: Uint8Array | string, more: boolean, flushNow = false): void | Promise<void> {
+    if (this.host.closed) throw clientGone();
+    return this.output.write(bytes, more, flushNow);
+  }
+}

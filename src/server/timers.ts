@@ -1,0 +1,70 @@
+/**
+ * The clocks of one connection. A session runs at most one timer at a time, chosen by
+ * where it is (reading a head, waiting idle between requests, reading a body, running the
+ * application, finishing a graceful shutdown, lingering after its close); the server's
+ * sweep (`sweepTimers`, a few times a second) fires those whose deadline passed. The HTTP
+ * core keeps no clock: the session asks it for the answer when a timer fires.
+ *
+ * @module
+ */
+
+/** Where a session is, for its one timer. */
+export type TimerKind = "header" | "keepAlive" | "body" | "response" | "graceful" | "linger";
+
+/** What the sweep needs of a session. */
+export interface Timed {
+  /** The current timer. */
+  readonly timer: ConnectionTimer;
+  /** Called when the timer's deadline passed. */
+  onTimeout(): void;
+}
+
+/** One connection's timer: a kind and a deadline, read against a clock that tests can drive. */
+export class ConnectionTimer {
+  /** When the timer fires (ms on `clock`), or 0 for none. */
+  deadline = 0;
+  /** What the timer is for. */
+  kind: TimerKind = "header";
+  /** The time of the data event being handled, else 0: one reading per event. */
+  private eventTime = 0;
+  private readonly clock: () => number;
+
+  /** @param clock the time in ms (`Date.now` unless a test drives it) */
+  constructor(clock: () => number = Date.now) {
+    this.clock = clock;
+  }
+
+  /** Starts a timer of `kind` that fires after `ms`; 0 means it never fires. */
+  arm(kind: TimerKind, ms: number): void {
+    this.kind = kind;
+    this.deadline = ms > 0 ? this.now() + ms : 0;
+  }
+
+  /** Stops the timer. */
+  clear(): void {
+    this.deadline = 0;
+  }
+
+  /** The time: read once per data event, so a synchronous exchange arms its timers with one reading. */
+  now(): number {
+    return this.eventTime || this.clock();
+  }
+
+  /** Runs `handle` with the clock read once for all of it (a data event). */
+  during(handle: () => void): void {
+    this.eventTime = this.clock();
+    try {
+      handle();
+    } finally {
+      this.eventTime = 0;
+    }
+  }
+}
+
+/** Fires the timers of `sessions` whose deadline is at or before `now`. */
+export function sweepTimers(sessions: Iterable<Timed>, now: number): void {
+  for (const session of sessions) {
+    const deadline = session.timer.deadline;
+    if (deadline !== 0 && now >= deadline) session.onTimeout();
+  }
+}
