@@ -120,7 +120,7 @@ describe("cli: loading apps", () => {
       "app.ts:notAnApp",
       /export "notAnApp" of "app.ts" is a number, not a WSGI application function/,
     ],
-    ["broken.ts", /cannot load "broken.ts": /],
+    ["broken.ts", /cannot load "broken.ts": broken.ts:1:19: Unexpected ";"/],
   ];
   for (const [spec, message] of failures) {
     it(`explains ${spec} in one line`, async () => {
