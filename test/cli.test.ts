@@ -48,7 +48,9 @@ describe("cli: parsing", () => {
       validate: false,
       reload: false,
       options: {},
+      bare: true,
     });
+    assert.equal((parseArgs(["serve"]) as { bare?: true }).bare, undefined);
   });
 
   it("reads serve's flags from the options table, in both --flag value and --flag=value forms", () => {
@@ -94,6 +96,15 @@ describe("cli: parsing", () => {
     for (const o of OPTIONS) assert.ok(help.includes(o.flag), `${o.flag} missing from --help`);
     for (const flag of ["--server", "--validate", "--reload", "--version"])
       assert.ok(help.includes(flag));
+  });
+
+  it("lists every option's environment variable in --help, with a space after each flag", () => {
+    const help = helpText();
+    for (const o of OPTIONS) assert.ok(help.includes(o.env), `${o.env} missing from --help`);
+    assert.match(help, /^ {2}--access-log-format common\|combined\n {32}Access log format/m);
+    for (const line of help.split("\n")) {
+      assert.doesNotMatch(line, /^ {2}--\S+(?: \S+)?[A-Z][a-z]/, `glued: ${line}`);
+    }
   });
 
   it("splits FILE[:NAME]", () => {

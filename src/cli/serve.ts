@@ -32,13 +32,20 @@ export async function runServe(command: ServeCommand): Promise<number> {
   let app: WSGIApplication = command.app === undefined ? demoApp : await loadApp(command.app);
   if (command.validate) app = validator(app);
   const given = { ...command.options };
-  // `wsgiref` alone serves the demo on all interfaces, like CPython's `python -m wsgiref.simple_server`.
+  // `wsgiref` alone serves the demo on all interfaces, like CPython's `python -m
+  // wsgiref.simple_server`; `wsgiref serve` without a file binds 127.0.0.1 like any serve.
   if (
+    command.bare &&
     command.app === undefined &&
     given.host === undefined &&
     process.env.WSGIREF_HOST === undefined
   ) {
     given.host = "0.0.0.0";
+  }
+  if (command.app === undefined && !cluster.isWorker) {
+    process.stderr.write(
+      "wsgiref: no FILE given: serving the demo app (wsgiref serve FILE[:NAME] serves yours)\n",
+    );
   }
   const options = resolveOptions(given);
   if (command.server === "simple") {
