@@ -35,6 +35,10 @@ export interface ServeCommand {
   validate: boolean;
   /** Restart when a file changes. */
   reload: boolean;
+  /** `--reload-include` globs: more files that restart the server. */
+  reloadInclude: string[];
+  /** `--reload-exclude` globs: files and directories that never do. */
+  reloadExclude: string[];
   /** Options given on the command line (the rest come from WSGIREF_* and defaults). */
   options: Partial<ServerOptions>;
   /** Set for `wsgiref` without `serve`: the demo app on all interfaces, as `python -m wsgiref.simple_server`. */
@@ -64,7 +68,10 @@ const SERVE_FLAGS: Record<string, string> = {
   "--server production|simple":
     "the production server (default) or the reference one (wsgiref/simple-server)",
   "--validate": "wrap the application in wsgiref/validate's validator",
-  "--reload": "restart the server when a file under the current directory changes",
+  "--reload":
+    "restart the server when a source file (.ts .tsx .mts .cts .js .jsx .mjs .cjs) under the current directory changes",
+  "--reload-include GLOB": "with --reload, also watch files matching GLOB (repeatable)",
+  "--reload-exclude GLOB": "with --reload, ignore files and directories matching GLOB (repeatable)",
 };
 
 /** The `--help` text, generated from the options table. */
@@ -125,6 +132,8 @@ function parseServe(args: readonly string[]): ServeCommand {
     server: "production",
     validate: false,
     reload: false,
+    reloadInclude: [],
+    reloadExclude: [],
     options: {},
   };
   const options: Record<string, unknown> = command.options;
@@ -141,6 +150,8 @@ function parseServe(args: readonly string[]): ServeCommand {
     };
     if (flag === "--validate") command.validate = true;
     else if (flag === "--reload") command.reload = true;
+    else if (flag === "--reload-include") command.reloadInclude.push(value());
+    else if (flag === "--reload-exclude") command.reloadExclude.push(value());
     else if (flag === "--server") {
       const v = value();
       if (v !== "production" && v !== "simple") {

@@ -47,6 +47,8 @@ describe("cli: parsing", () => {
       server: "production",
       validate: false,
       reload: false,
+      reloadInclude: [],
+      reloadExclude: [],
       options: {},
       bare: true,
     });
@@ -72,6 +74,23 @@ describe("cli: parsing", () => {
     assert.equal(cmd.server, "simple");
   });
 
+  it("collects repeated --reload-include and --reload-exclude globs", () => {
+    const cmd = parseArgs([
+      "serve",
+      "app.ts",
+      "--reload",
+      "--reload-include",
+      "*.json",
+      "--reload-include=*.html",
+      "--reload-exclude",
+      "dist",
+    ]);
+    assert.equal(cmd.command, "serve");
+    if (cmd.command !== "serve") return;
+    assert.deepEqual(cmd.reloadInclude, ["*.json", "*.html"]);
+    assert.deepEqual(cmd.reloadExclude, ["dist"]);
+  });
+
   const mistakes: Array<[string[], RegExp]> = [
     [["serve", "--port", "http"], /--port: expected a whole number, got "http"/],
     [["serve", "--port"], /--port needs a value/],
@@ -94,7 +113,7 @@ describe("cli: parsing", () => {
   it("documents every option in --help", () => {
     const help = helpText();
     for (const o of OPTIONS) assert.ok(help.includes(o.flag), `${o.flag} missing from --help`);
-    for (const flag of ["--server", "--validate", "--reload", "--version"])
+    for (const flag of ["--server", "--validate", "--reload", "--reload-include", "--version"])
       assert.ok(help.includes(flag));
   });
 
