@@ -37,22 +37,34 @@ function transformErrors(message: string, cwd: string): string[] | undefined {
 }
 
 /**
- * Where Node's own parser stops in a JavaScript file: the message of a SyntaxError thrown
- * by `import()` carries no location, so `node --check` is asked (only on this failure
- * path). Returns `file:line[:column]`, or undefined when it cannot tell.
+ * `file:line[:column]` from Node's "arrow" decoration of a SyntaxError: a first line
+ * `FILE:LINE`, then the source line, then a caret under the column. Node adds it to the
+ * stack of a type-stripping error; `node --check` prints it for plain JavaScript.
  */
-function syntaxLocation(path: string, cwd: string): string | undefined {
+function arrowLocation(text: string, cwd: string): string | undefined {
+  const lines = text.split("\n");
+  const m = /^(file:\/\/\S+|\/\S*|[A-Za-z]:\\\S*):(\d+)$/.exec(lines[0] ?? "");
+  if (!m) return undefined;
+  const file = (m[1] as string).startsWith("file:")
+    ? fileURLToPath(m[1] as string)
+    : (m[1] as string);
+  const caret = (lines[2] ?? "").indexOf("^");
+  return `${display(file, cwd)}:${m[2]}${caret >= 0 ? `:${caret + 1}` : ""}`;
+}
+
+/**
+ * Where Node's own parser stops in a JavaScript file: the SyntaxError thrown by
+ * `import()` carries no location on Node 20, so `node --check` is asked (only on this
+ * failure path).
+ */
+function checkLocation(path: string, cwd: string): string | undefined {
   const check = spawnSync(process.execPath, ["--check", path], {
     encoding: "utf8",
     timeout: 10_000,
   });
-  const lines = (check.stderr ?? "").split("\n");
-  const at = lines.findIndex((line) => line.startsWith(`${path}:`));
-  if (at < 0) return undefined;
-  const lineNo = (lines[at] as string).slice(path.length + 1);
-  if (!/^\d+$/.test(lineNo)) return undefined;
-  const caret = (lines[at + 2] ?? "").indexOf("^");
-  return `${display(path, cwd)}:${lineNo}${caret >= 0 ? `:${caret + 1}` : ""}`;
+  const text = check.stderr ?? "";
+  const at = text.split("\n").findIndex((line) => /:\d+$/.test(line));
+  return at < 0 ? undefined : arrowLocation(text.split("\n").slice(at).join("\n"), cwd);
 }
 
 /** Shows `file://` URLs as paths, and rewrites a tsx CommonJS frame (a `data:` URL of the compiled code) to the file it came from. */
@@ -84,12 +96,15 @@ export function describeLoadError(error: unknown, path: string, cwd: string): st
   const transform = transformErrors(error.message, cwd);
   if (transform) return transform.join("\n");
   const code = (error as { code?: unknown }).code;
-  if (error.name === "SyntaxError" && code === undefined) {
-    const where = /\.[cm]?js$/.test(path) ? syntaxLocation(path, cwd) : undefined;
-    return `${where ?? display(path, cwd)}: SyntaxError: ${error.message}`;
+  if (error.name === "SyntaxError") {
+    // Node's parser (and from 22.6 its type stripping): the location is in the stack's
+    // decoration, or, for JavaScript on Node 20, only in what `node --check` prints.
+    const where =
+      arrowLocation(error.stack ?? "", cwd) ??
+      (/\.[cm]?js$/.test(path) ? checkLocation(path, cwd) : undefined);
+    return `${where ?? display(path, cwd)}: ${error.message.split("\n")[0]}`;
   }
   if (typeof code === "string" && code.startsWith("ERR_") && code.includes("TYPESCRIPT")) {
-    // Node's own type stripping: its message already shows the file, line and a caret.
     return error.message.split("\n").slice(0, 8).join("\n");
   }
   const lines = (error.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line));

@@ -56,7 +56,7 @@ describe("cli: load errors say where and why", () => {
     const error = await failure("syntax.mjs");
     assert.equal(
       error.message,
-      "cannot load \"syntax.mjs\": syntax.mjs:2:50: SyntaxError: Unexpected token 'return'",
+      "cannot load \"syntax.mjs\": syntax.mjs:2:50: Unexpected token 'return'",
     );
   });
 
