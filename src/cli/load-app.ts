@@ -68,7 +68,7 @@ async function importTypeScript(url: string, file: string): Promise<Record<strin
       code === "ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX"
         ? `it uses TypeScript syntax Node cannot strip (${(native as Error).message.split("\n")[0]}): install tsx (npm install --save-dev tsx)`
         : nodeStripsTypes()
-          ? "this Node strips types only with --experimental-strip-types (on by default from 23.6): use Node >= 23.6, pass that flag, or install tsx (npm install --save-dev tsx)"
+          ? "this Node strips types only with --experimental-strip-types (on by default from 22.18 and 23.6): pass that flag, use a newer Node, or install tsx (npm install --save-dev tsx)"
           : `Node ${process.versions.node} cannot run TypeScript itself: install tsx (npm install --save-dev tsx), or use Node >= 22.6`;
     throw new CliError(`cannot load ${JSON.stringify(file)}: ${advice}`);
   }
