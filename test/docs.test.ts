@@ -5,11 +5,15 @@
  * marked ```ts fragment and skipped; keep those rare.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import ts from "typescript";
+
+const exec = promisify(execFile);
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DOCS = ["README.md", ...readdirSync(join(ROOT, "docs")).map((f) => `docs/${f}`)].filter((f) =>
@@ -49,8 +53,10 @@ const blocks = DOCS.flatMap((file) =>
   codeBlocks(file, readFileSync(join(ROOT, file), "utf8")).filter((b) => /^ts\b/.test(b.info)),
 );
 const checked = blocks.filter((b) => !/\bfragment\b/.test(b.info));
+/** Blocks that start a server, run a test suite or wait for a request: type-checked, not run. */
+const LISTENS = /\bserve\(|makeServer\(|\.listen\(|serveForever|\.run\(|\btest\(|process\.stdin/;
 
-describe("docs: every TypeScript example type-checks", () => {
+describe("docs: every TypeScript example type-checks, and the complete ones run", () => {
   // Inside node_modules/ so that `express`, `hono` and @types/node resolve as from the repo.
   const dir = join(ROOT, "node_modules", ".cache", `wsgiref-docs-${process.pid}`);
   mkdirSync(dir, { recursive: true });
@@ -125,6 +131,57 @@ export const simpleApp: WSGIApplication = (_environ, startResponse) => {
         return `line ${line + 1} of the block: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
       });
       assert.deepEqual(messages, [], `${block.where}\n${block.code}`);
+    });
+  }
+
+  // The complete programs that neither listen nor wait for input run too, all in one
+  // process, with `wsgiref/...` mapped to src/ by a resolve hook as the type-check maps it.
+  const runnable = files.filter(({ block }) => !LISTENS.test(block.code));
+  const results = new Map<string, string>();
+  before(async () => {
+    writeFileSync(
+      join(dir, "hooks.mjs"),
+      `import { pathToFileURL } from "node:url";
+export async function resolve(specifier, context, next) {
+  const m = /^wsgiref(?:\\/(.+))?$/.exec(specifier);
+  if (!m) return next(specifier, context);
+  return next(pathToFileURL(${JSON.stringify(join(ROOT, "src"))} + "/" + (m[1] ?? "index") + ".ts").href, context);
+}
+`,
+    );
+    writeFileSync(
+      join(dir, "run.mjs"),
+      `import { register } from "node:module";
+import { writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+register("./hooks.mjs", import.meta.url);
+const results = {};
+for (const file of process.argv.slice(2)) {
+  try {
+    await import(pathToFileURL(file).href);
+    results[file] = "";
+  } catch (error) {
+    results[file] = String(error?.stack ?? error);
+  }
+}
+writeFileSync(new URL("./results.json", import.meta.url), JSON.stringify(results));
+`,
+    );
+    await exec(
+      process.execPath,
+      ["--import", "tsx", join(dir, "run.mjs"), ...runnable.map((f) => f.path)],
+      { cwd: dir, timeout: 60_000 },
+    );
+    const json = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as Record<
+      string,
+      string
+    >;
+    for (const [file, error] of Object.entries(json)) results.set(file, error);
+  });
+
+  for (const { block, path } of runnable) {
+    it(`${block.where} runs`, () => {
+      assert.equal(results.get(path), "", `${block.where} threw:\n${results.get(path)}`);
     });
   }
 });
