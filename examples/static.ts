@@ -127,7 +127,11 @@ async function openRegularFile(file: string): Promise<{ fd: number; size: number
 }
 
 // Get the path and port from command-line arguments
-const path = await realpath(process.argv[2] ?? process.cwd());
+const root = process.argv[2] ?? process.cwd();
+const path = await realpath(root).catch((): never => {
+  console.error(`static.ts: no such directory: ${root}`);
+  process.exit(2);
+});
 const port = process.argv[3] === undefined ? 8000 : Number(process.argv[3]);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`static.ts: not a port number: ${process.argv[3]}`);

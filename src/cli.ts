@@ -35,8 +35,14 @@ export interface ServeCommand {
   validate: boolean;
   /** Restart when a file changes. */
   reload: boolean;
+  /** `--reload-include` globs: more files that restart the server. */
+  reloadInclude: string[];
+  /** `--reload-exclude` globs: files and directories that never do. */
+  reloadExclude: string[];
   /** Options given on the command line (the rest come from WSGIREF_* and defaults). */
   options: Partial<ServerOptions>;
+  /** Set for `wsgiref` without `serve`: the demo app on all interfaces, as `python -m wsgiref.simple_server`. */
+  bare?: true;
 }
 
 /** What `wsgiref call` was asked to do. */
@@ -59,17 +65,26 @@ export interface CallCommand {
 export type Command = ServeCommand | CallCommand | { command: "help" } | { command: "version" };
 
 const SERVE_FLAGS: Record<string, string> = {
-  "--server": "production | simple: the production server (default) or the reference one",
+  "--server production|simple":
+    "the production server (default) or the reference one (wsgiref/simple-server)",
   "--validate": "wrap the application in wsgiref/validate's validator",
-  "--reload": "restart the server when a file under the current directory changes",
+  "--reload":
+    "restart the server when a source file (.ts .tsx .mts .cts .js .jsx .mjs .cjs) under the current directory changes",
+  "--reload-include GLOB": "with --reload, also watch files matching GLOB (repeatable)",
+  "--reload-exclude GLOB": "with --reload, ignore files and directories matching GLOB (repeatable)",
 };
 
 /** The `--help` text, generated from the options table. */
 export function helpText(): string {
   const width = 30;
-  const row = (flag: string, text: string) => `  ${flag.padEnd(width)}${text}`;
+  // A flag too long for its column gets the text on the next line, never glued to it.
+  const row = (flag: string, text: string) =>
+    flag.length < width - 1
+      ? `  ${flag.padEnd(width)}${text}`
+      : `  ${flag}\n  ${" ".repeat(width)}${text}`;
   const optionRows = OPTIONS.map((o) => {
-    const def = o.default === undefined ? "" : ` [${formatDefault(o)}; ${o.env}]`;
+    // Every option can come from its variable, with or without a default.
+    const def = o.default === undefined ? ` [${o.env}]` : ` [${formatDefault(o)}; ${o.env}]`;
     const arg =
       o.type === "boolean"
         ? ""
@@ -80,7 +95,8 @@ export function helpText(): string {
     "Usage:",
     "  wsgiref                                serve the demo app on 0.0.0.0:8000",
     "  wsgiref serve FILE[:NAME] [options]    serve the app exported as NAME (default: app,",
-    "                                         else the default export) of a .ts/.js file",
+    "                                         else the default export) of a .ts/.js file;",
+    "                                         without FILE, the demo app on 127.0.0.1",
     "  wsgiref call FILE[:NAME] METHOD PATH [-H 'Name: value'] [-d DATA|@file]",
     "                                         run one request in-process under the validator",
     "                                         and print the response as it would go on the wire",
@@ -103,7 +119,8 @@ export function parseArgs(argv: readonly string[]): Command {
   const [first, ...rest] = argv;
   if (first === "call") return parseCall(rest);
   if (first === undefined || first === "serve" || first.startsWith("-")) {
-    return parseServe(first === "serve" ? rest : argv);
+    if (first === "serve") return parseServe(rest);
+    return { ...parseServe(argv), bare: true };
   }
   throw new CliError(`unknown command ${JSON.stringify(first)} (try: wsgiref --help)`);
 }
@@ -115,6 +132,8 @@ function parseServe(args: readonly string[]): ServeCommand {
     server: "production",
     validate: false,
     reload: false,
+    reloadInclude: [],
+    reloadExclude: [],
     options: {},
   };
   const options: Record<string, unknown> = command.options;
@@ -131,6 +150,8 @@ function parseServe(args: readonly string[]): ServeCommand {
     };
     if (flag === "--validate") command.validate = true;
     else if (flag === "--reload") command.reload = true;
+    else if (flag === "--reload-include") command.reloadInclude.push(value());
+    else if (flag === "--reload-exclude") command.reloadExclude.push(value());
     else if (flag === "--server") {
       const v = value();
       if (v !== "production" && v !== "simple") {

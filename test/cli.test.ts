@@ -47,8 +47,12 @@ describe("cli: parsing", () => {
       server: "production",
       validate: false,
       reload: false,
+      reloadInclude: [],
+      reloadExclude: [],
       options: {},
+      bare: true,
     });
+    assert.equal((parseArgs(["serve"]) as { bare?: true }).bare, undefined);
   });
 
   it("reads serve's flags from the options table, in both --flag value and --flag=value forms", () => {
@@ -68,6 +72,23 @@ describe("cli: parsing", () => {
     assert.deepEqual(cmd.options, { port: 9000, keepAliveTimeout: 65_000 });
     assert.equal(cmd.validate, true);
     assert.equal(cmd.server, "simple");
+  });
+
+  it("collects repeated --reload-include and --reload-exclude globs", () => {
+    const cmd = parseArgs([
+      "serve",
+      "app.ts",
+      "--reload",
+      "--reload-include",
+      "*.json",
+      "--reload-include=*.html",
+      "--reload-exclude",
+      "dist",
+    ]);
+    assert.equal(cmd.command, "serve");
+    if (cmd.command !== "serve") return;
+    assert.deepEqual(cmd.reloadInclude, ["*.json", "*.html"]);
+    assert.deepEqual(cmd.reloadExclude, ["dist"]);
   });
 
   const mistakes: Array<[string[], RegExp]> = [
@@ -92,8 +113,17 @@ describe("cli: parsing", () => {
   it("documents every option in --help", () => {
     const help = helpText();
     for (const o of OPTIONS) assert.ok(help.includes(o.flag), `${o.flag} missing from --help`);
-    for (const flag of ["--server", "--validate", "--reload", "--version"])
+    for (const flag of ["--server", "--validate", "--reload", "--reload-include", "--version"])
       assert.ok(help.includes(flag));
+  });
+
+  it("lists every option's environment variable in --help, with a space after each flag", () => {
+    const help = helpText();
+    for (const o of OPTIONS) assert.ok(help.includes(o.env), `${o.env} missing from --help`);
+    assert.match(help, /^ {2}--access-log-format common\|combined\n {32}Access log format/m);
+    for (const line of help.split("\n")) {
+      assert.doesNotMatch(line, /^ {2}--\S+(?: \S+)?[A-Z][a-z]/, `glued: ${line}`);
+    }
   });
 
   it("splits FILE[:NAME]", () => {
@@ -120,7 +150,7 @@ describe("cli: loading apps", () => {
       "app.ts:notAnApp",
       /export "notAnApp" of "app.ts" is a number, not a WSGI application function/,
     ],
-    ["broken.ts", /cannot load "broken.ts": /],
+    ["broken.ts", /cannot load "broken.ts": broken.ts:1:19: Unexpected ";"/],
   ];
   for (const [spec, message] of failures) {
     it(`explains ${spec} in one line`, async () => {

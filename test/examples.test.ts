@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import { rawRequest, type Started, startProgram } from "./fixtures/simple-server/client.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -246,5 +248,34 @@ describe("examples/static.ts in a browser", {
     } finally {
       await browser.close();
     }
+  });
+});
+
+describe("examples/static.ts: its root", () => {
+  it("serves the shipped examples/public/ as the README says", async () => {
+    const program = await startExample("static", ["examples/public", "0"]);
+    try {
+      const response = await request(program.port, "/");
+      assert.equal(response.status, 200);
+      assert.match(response.body, /<h1>It works<\/h1>/);
+    } finally {
+      await program.stop();
+    }
+  });
+
+  it("says in one line that a missing root does not exist, exit status 2", async () => {
+    const run = promisify(execFile);
+    const result = await run(
+      process.execPath,
+      ["--import", "tsx", "examples/static.ts", "no/such/dir", "0"],
+      {
+        cwd: ROOT,
+      },
+    ).then(
+      () => ({ code: 0, stderr: "" }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, "static.ts: no such directory: no/such/dir\n");
   });
 });

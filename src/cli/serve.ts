@@ -5,25 +5,20 @@
  *
  * @module
  */
-import { type ChildProcess, fork } from "node:child_process";
 import cluster from "node:cluster";
-import { watch } from "node:fs";
 import type { ServeCommand } from "../cli.ts";
 import { resolveOptions } from "../server/options.ts";
 import { serve } from "../server/server.ts";
 import type { WSGIApplication } from "../types.ts";
 import { validator } from "../validate.ts";
 import { loadApp } from "./load-app.ts";
-
-const RELOAD_CHILD = "WSGIREF_RELOAD_CHILD";
-/** Files whose change restarts the server: code and JSON, not logs, data or uploads. */
-const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$/;
-/** Directories whose changes never restart it. */
-const IGNORED_DIR = /(^|[/\\])(node_modules|\.git|dist)([/\\]|$)/;
+import { RELOAD_CHILD, runReloader } from "./reload.ts";
 
 /** Serves until a signal stops the server; resolves with the exit status. */
 export async function runServe(command: ServeCommand): Promise<number> {
-  if (command.reload && process.env[RELOAD_CHILD] === undefined) return runReloader();
+  if (command.reload && process.env[RELOAD_CHILD] === undefined) {
+    return runReloader({ include: command.reloadInclude, exclude: command.reloadExclude });
+  }
   if (process.env[RELOAD_CHILD] !== undefined) {
     // The reloader is gone (even by SIGKILL): stop too, rather than hold the port.
     process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
@@ -32,13 +27,20 @@ export async function runServe(command: ServeCommand): Promise<number> {
   let app: WSGIApplication = command.app === undefined ? demoApp : await loadApp(command.app);
   if (command.validate) app = validator(app);
   const given = { ...command.options };
-  // `wsgiref` alone serves the demo on all interfaces, like CPython's `python -m wsgiref.simple_server`.
+  // `wsgiref` alone serves the demo on all interfaces, like CPython's `python -m
+  // wsgiref.simple_server`; `wsgiref serve` without a file binds 127.0.0.1 like any serve.
   if (
+    command.bare &&
     command.app === undefined &&
     given.host === undefined &&
     process.env.WSGIREF_HOST === undefined
   ) {
     given.host = "0.0.0.0";
+  }
+  if (command.app === undefined && !cluster.isWorker) {
+    process.stderr.write(
+      "wsgiref: no FILE given: serving the demo app (wsgiref serve FILE[:NAME] serves yours)\n",
+    );
   }
   const options = resolveOptions(given);
   if (command.server === "simple") {
@@ -64,56 +66,5 @@ export async function runServe(command: ServeCommand): Promise<number> {
     );
   }
   await server.closed;
-  return 0;
-}
-
-/** Runs `wsgiref serve` again in a child process, restarting it when a file under the cwd changes. */
-async function runReloader(): Promise<number> {
-  const script = process.argv[1] as string;
-  const args = process.argv.slice(2).filter((a) => a !== "--reload");
-  let child: ChildProcess | undefined;
-  let restarting = false;
-  let stopped = false;
-  const start = () => {
-    if (stopped) return;
-    child = fork(script, args, { env: { ...process.env, [RELOAD_CHILD]: "1" }, stdio: "inherit" });
-    child.once("exit", (code) => {
-      if (!restarting && code !== null && code !== 0) {
-        process.stderr.write("wsgiref: the server exited; waiting for a file change to restart\n");
-      }
-    });
-  };
-  let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(process.cwd(), { recursive: true }, (_event, file) => {
-    if (!file || !SOURCE_FILE.test(String(file)) || IGNORED_DIR.test(String(file))) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      process.stderr.write(`wsgiref: ${file} changed, restarting\n`);
-      restarting = true;
-      const old = child;
-      const restart = () => {
-        restarting = false;
-        start();
-      };
-      if (old && old.exitCode === null && old.signalCode === null) {
-        old.once("exit", restart);
-        old.kill("SIGTERM");
-      } else restart();
-    }, 100);
-  });
-  start();
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      stopped = true;
-      clearTimeout(timer);
-      watcher.close();
-      if (child && child.exitCode === null && child.signalCode === null) {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      } else resolve();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
   return 0;
 }

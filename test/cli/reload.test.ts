@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,6 +80,29 @@ describe("cli: serve --reload", () => {
     assert.equal(server.stderr.match(/changed, restarting/g)?.length, 3, server.stderr);
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
     assert.equal(alive(third), false, "the server child exited with the reloader");
+  });
+
+  it("restarts on every save by rename (sed -i, vim), and not for a data file", async () => {
+    const port = await freePort();
+    writeFileSync(join(dir, "app.ts"), appSource("zero"));
+    mkdirSync(join(dir, "uploads"), { recursive: true });
+    const server = startCli(["serve", "app.ts", "--reload", "--port", String(port)], {
+      cwd: dir,
+      detached: true,
+    });
+    await server.port();
+    await until(port, "zero", server);
+    for (const body of ["one", "two", "three"]) {
+      // What sed -i and vim do: write a new file beside it, then rename it over the old one.
+      writeFileSync(join(dir, ".app.ts.swp"), appSource(body));
+      renameSync(join(dir, ".app.ts.swp"), join(dir, "app.ts"));
+      await until(port, body, server);
+    }
+    assert.equal(server.stderr.match(/app\.ts changed, restarting/g)?.length, 3, server.stderr);
+    writeFileSync(join(dir, "uploads", "data.json"), "{}");
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(server.stderr.match(/changed, restarting/g)?.length, 3, server.stderr);
+    assert.deepEqual(await server.stop(), { code: 0, signal: null });
   });
 
   it("stops for good on SIGTERM in the middle of a restart", async () => {

@@ -94,6 +94,17 @@ describe("cli: wsgiref serve, end to end", () => {
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
   });
 
+  it("says it serves the demo app, on 127.0.0.1, under `wsgiref serve` without a file", async () => {
+    const server = startCli(["serve", "--port", "0"]);
+    await server.port();
+    assert.match(server.stdout, /^Serving HTTP on 127\.0\.0\.1 port \d+ \.\.\.$/m);
+    assert.equal(
+      server.stderr,
+      "wsgiref: no FILE given: serving the demo app (wsgiref serve FILE[:NAME] serves yours)\n",
+    );
+    assert.deepEqual(await server.stop(), { code: 0, signal: null });
+  });
+
   it("runs bin/wsgiref.js from the built package", {
     skip: existsSync(join(ROOT, "dist/cli/main.js")) ? false : "dist/ not built (npm run build)",
   }, async () => {

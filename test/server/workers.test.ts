@@ -130,6 +130,8 @@ describe("workers: a running cluster (--workers 2)", () => {
     deploy("export const app = ;\n");
     server.kill("SIGHUP");
     await server.waitFor(/^wsgiref: rolling restart failed: .*before it listened/m, "stderr");
+    // The new worker said where the code is broken, as `serve` itself would.
+    assert.match(server.stderr, /^wsgiref: error: cannot load ".+": .+:1:19: Unexpected ";"$/m);
     assert.deepEqual(await pidsOf(port, 6), old);
   });
 });
@@ -150,7 +152,7 @@ describe("workers: failing at start-up", () => {
     assert.ok(loads && loads.length <= 2, server.stderr);
     assert.match(
       server.stderr,
-      /^wsgiref: error: worker \d+ exited \(code 1\) before it listened; see its error above$/m,
+      /^wsgiref: error: worker \d+ exited \(code 2\) before it listened; see its error above$/m,
     );
     assert.equal(server.stdout, "");
   });
