@@ -42,6 +42,7 @@ export type {
   WSGIApplication,
   WSGIEnvironment,
 } from "./types.ts";
+export { WRAPPED_CHUNKS } from "./types.ts";
 export {
   applicationUri,
   decodeNative,
