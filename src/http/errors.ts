@@ -128,7 +128,8 @@ export const PROTOCOL_ERRORS = {
     status: 400,
     reason: BAD,
     rfc: "RFC 9112 §3.2; RFC 9110 §7.2",
-    summary: 'A Host value that is not `uri-host [ ":" port ]` (a list, userinfo, a path...).',
+    summary:
+      'A Host value that is not `uri-host [ ":" port ]` (a list, userinfo, a path...), or one no URL can hold (`:80`, a port above 65535, `[v1.x]`, a bad IP literal).',
   },
   ERR_INVALID_CONTENT_LENGTH: {
     status: 400,

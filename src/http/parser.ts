@@ -32,7 +32,6 @@ import {
   HTAB,
   HTTP_NAME_SLASH,
   HTTP_VERSION_LENGTH,
-  isValidAuthority,
   LF,
   SP,
   skipClass,
@@ -41,6 +40,7 @@ import {
   TCHAR,
   VCHAR,
 } from "./grammar.ts";
+import { isUsableHost } from "./host.ts";
 import { latin1 } from "./latin1.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 
@@ -360,7 +360,7 @@ export class HeadParser {
               throw new ProtocolError("ERR_DUPLICATE_HOST", "more than one Host field line");
             }
             // A keep-alive client sends the same Host every time: checked once.
-            if (value !== this.validHost && !isValidAuthority(value)) {
+            if (value !== this.validHost && !isUsableHost(value)) {
               throw new ProtocolError(
                 "ERR_INVALID_HOST",
                 `invalid Host "${excerpt(buf, start + vs, start + ve)}"`,
@@ -576,7 +576,7 @@ function splitAbsolute(target: string): [host: string, path: string, query: stri
     }
   }
   const host = target.slice(authorityStart, authorityEnd);
-  if (host === "" || !isValidAuthority(host)) {
+  if (host === "" || !isUsableHost(host)) {
     throw new ProtocolError(
       "ERR_INVALID_TARGET",
       `invalid authority "${escapeBytes(host)}" in the request-target`,

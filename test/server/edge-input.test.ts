@@ -1,0 +1,46 @@
+/**
+ * Edge input over real sockets: values a client may send that are valid enough to pass a
+ * lenient reading but would break an application, or reach the environ wrong. Each is
+ * answered or normalised by the server before the app runs.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { fromFetchHandler } from "../../src/fetch.ts";
+import type { WSGIApplication } from "../../src/types.ts";
+import { withServer } from "../helpers/servers.ts";
+import { exchange } from "../helpers/wire.ts";
+
+describe("edge input: a Host no URL can hold", () => {
+  const hosts = [":80", "x:99999", "[v1.x]", "[1:2:3]", "1.2.3.999"];
+  for (const host of hosts) {
+    it(`answers Host: ${host} with 400 ERR_INVALID_HOST before a Fetch app runs`, async () => {
+      let calls = 0;
+      const app = fromFetchHandler((request) => {
+        calls++;
+        return new Response(request.url);
+      });
+      await withServer(app, {}, async ({ port, logged }) => {
+        const reply = await exchange(port, `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+        assert.match(reply, /^HTTP\/1\.1 400 Bad Request\r\n/);
+        assert.ok(reply.endsWith("ERR_INVALID_HOST\n"), reply);
+        assert.equal(calls, 0, "the app never ran");
+        const log = await logged(/ERR_INVALID_HOST 400 from 127\.0\.0\.1/);
+        const lines = log.split("\n").filter((line) => line !== "");
+        assert.equal(lines.length, 1, `one coded line, no stack: ${log}`);
+        assert.ok(lines[0]?.includes(`invalid Host "${host}"`), log);
+      });
+    });
+  }
+
+  it("still serves a Fetch app for an ordinary Host", async () => {
+    const app: WSGIApplication = fromFetchHandler((request) => new Response(request.url));
+    await withServer(app, {}, async ({ port }) => {
+      const reply = await exchange(
+        port,
+        "GET /x HTTP/1.1\r\nHost: example.com:8080\r\nConnection: close\r\n\r\n",
+      );
+      assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.ok(reply.includes("\r\nhttp://example.com:8080/x\r\n"), reply);
+    });
+  });
+});
