@@ -100,5 +100,7 @@ export function buildCgiVars(
     const previous = vars[key];
     vars[key] = previous === undefined ? value : `${previous},${value}`;
   }
+  // RFC 9112 §3.2.2: with an absolute-form target, the target's authority replaces Host.
+  if (head.form === "absolute" && host !== null) vars.HTTP_HOST = host;
   return vars;
 }

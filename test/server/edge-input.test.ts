@@ -44,3 +44,30 @@ describe("edge input: a Host no URL can hold", () => {
     });
   });
 });
+
+/** Answers with the environ keys named in the query string, one `KEY=value` line each. */
+const echoVars: WSGIApplication = (environ, startResponse) => {
+  const lines = String(environ.QUERY_STRING)
+    .split("&")
+    .map((key) => `${key}=${String(environ[key])}`);
+  startResponse("200 OK", [["Content-Type", "text/plain"]]);
+  return [Buffer.from(`${lines.join("\n")}\n`)];
+};
+
+describe("edge input: an absolute-form target", () => {
+  it("gives HTTP_HOST, SERVER_NAME and SERVER_PORT from the target, not from Host", () =>
+    withServer(echoVars, {}, async ({ port }) => {
+      const reply = await exchange(
+        port,
+        "GET http://a.example:8080/?HTTP_HOST&SERVER_NAME&SERVER_PORT HTTP/1.1\r\n" +
+          "Host: b.example\r\nConnection: close\r\n\r\n",
+      );
+      assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.ok(
+        reply.endsWith(
+          "\r\n\r\nHTTP_HOST=a.example:8080\nSERVER_NAME=a.example\nSERVER_PORT=8080\n",
+        ),
+        reply,
+      );
+    }));
+});

@@ -73,6 +73,18 @@ describe("buildCgiVars: the CGI variables of a request", () => {
     assert.equal(varsOf("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n").SERVER_PORT, "80");
     assert.equal(varsOf("GET / HTTP/1.1\r\nHost: [::1]:9000\r\n\r\n").SERVER_NAME, "::1");
   });
+
+  it("takes HTTP_HOST from an absolute-form target, not the Host field (RFC 9112 §3.2.2)", () => {
+    const vars = varsOf("GET http://a.example:8080/x HTTP/1.1\r\nHost: b.example\r\n\r\n");
+    assert.equal(vars.HTTP_HOST, "a.example:8080");
+    assert.equal(vars.SERVER_NAME, "a.example");
+    assert.equal(vars.SERVER_PORT, "8080");
+    assert.equal(vars.PATH_INFO, "/x");
+  });
+
+  it("gives an HTTP/1.0 absolute-form request without Host the target's HTTP_HOST", () => {
+    assert.equal(varsOf("GET http://a.example/ HTTP/1.0\r\n\r\n").HTTP_HOST, "a.example");
+  });
 });
 
 describe("splitHost", () => {
