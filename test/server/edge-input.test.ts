@@ -71,3 +71,15 @@ describe("edge input: an absolute-form target", () => {
       );
     }));
 });
+
+describe("edge input: repeated Cookie lines", () => {
+  it("reach the app as one HTTP_COOKIE joined with `; `, as browsers and werkzeug expect", () =>
+    withServer(echoVars, {}, async ({ port }) => {
+      const reply = await exchange(
+        port,
+        "GET /?HTTP_COOKIE&HTTP_ACCEPT HTTP/1.1\r\nHost: a\r\nCookie: a=1\r\nCookie: b=2\r\n" +
+          "Accept: text/html\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+      );
+      assert.ok(reply.endsWith("\r\n\r\nHTTP_COOKIE=a=1; b=2\nHTTP_ACCEPT=text/html,*/*\n"), reply);
+    }));
+});

@@ -46,6 +46,14 @@ describe("buildCgiVars: the CGI variables of a request", () => {
     assert.equal(vars.HTTP_X_FORWARDED_FOR, undefined);
   });
 
+  it("joins repeated Cookie lines with `; ` (RFC 9113 §8.2.3), other fields with commas", () => {
+    const vars = varsOf(
+      "GET / HTTP/1.1\r\nHost: a\r\nCookie: a=1\r\nAccept: x\r\ncookie: b=2\r\nAccept: y\r\n\r\n",
+    );
+    assert.equal(vars.HTTP_COOKIE, "a=1; b=2");
+    assert.equal(vars.HTTP_ACCEPT, "x,y");
+  });
+
   it("keeps each request's own keys when a connection's names change from one to the next", () => {
     const keys = new HeaderKeys();
     const parser = new HeadParser();
