@@ -83,3 +83,22 @@ describe("edge input: repeated Cookie lines", () => {
       assert.ok(reply.endsWith("\r\n\r\nHTTP_COOKIE=a=1; b=2\nHTTP_ACCEPT=text/html,*/*\n"), reply);
     }));
 });
+
+describe("edge input: the error log escapes control characters", () => {
+  it("writes an ESC from a decoded %1b in an app's exception as \\x1b", () => {
+    const failing: WSGIApplication = (environ) => {
+      throw new Error(`no page at ${environ.PATH_INFO}`);
+    };
+    return withServer(failing, {}, async ({ port, logged }) => {
+      const reply = await exchange(
+        port,
+        "GET /%1b[2J%1b[31mhello%0d HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+      );
+      assert.match(reply, /^HTTP\/1\.1 500 /);
+      const log = await logged(/no page at/);
+      assert.ok(log.includes("no page at /\\x1b[2J\\x1b[31mhello\\x0d\n"), log);
+      assert.doesNotMatch(log, /[\x1b\r]/, "no raw ESC or CR in the log");
+      assert.ok(log.includes("\n    at "), "the stack keeps its lines");
+    });
+  });
+});
