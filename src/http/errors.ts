@@ -56,6 +56,13 @@ export const PROTOCOL_ERRORS = {
     rfc: "RFC 9112 §3; RFC 9110 §15.5.15",
     summary: "The request line is longer than `maxRequestLineLength`.",
   },
+  ERR_METHOD_TOO_LONG: {
+    status: 501,
+    reason: "Not Implemented",
+    rfc: "RFC 9112 §3; RFC 9110 §15.6.2",
+    summary:
+      "A method as long as `maxRequestLineLength`: longer than any method implemented, so 501, not 414.",
+  },
   ERR_INVALID_VERSION: {
     status: 400,
     reason: BAD,

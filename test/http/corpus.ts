@@ -830,6 +830,12 @@ export const CORPUS: readonly CorpusCase[] = [
     code: "ERR_URI_TOO_LONG",
   },
   {
+    name: "method-too-long",
+    raw: `${"M".repeat(9000)} / HTTP/1.1\r\n${H}\r\n`,
+    status: 501,
+    code: "ERR_METHOD_TOO_LONG",
+  },
+  {
     name: "too-many-fields",
     raw: get(`${H}${"X-A: 1\r\n".repeat(100)}`),
     status: 431,
