@@ -14,7 +14,10 @@
  * Files are sent with `environ["wsgi.file_wrapper"]`, over a file descriptor. A directory
  * serves its `index.html`.
  *
- * Run: node --import tsx examples/static.ts [DIR] [PORT]   (port 0 picks a free port)
+ * It listens on 127.0.0.1 only, unless HOST says otherwise (`0.0.0.0` or `::` for every
+ * interface): a directory is easily shared by mistake.
+ *
+ * Run: node --import tsx examples/static.ts [DIR] [PORT] [HOST]   (port 0 picks a free port)
  */
 import { close as closeCallback, constants, fstat, open as openCallback } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
@@ -146,9 +149,14 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+// Listen on the loopback interface only, unless another address is given ("" or 0.0.0.0: all)
+const host = process.argv[4] ?? "127.0.0.1";
+
 // Make and start the server until control-C
-const httpd = await makeServer("", port, staticApp(path));
-console.log(`Serving ${path} on port ${httpd.serverPort}, control-C to stop`);
+const httpd = await makeServer(host, port, staticApp(path));
+console.log(
+  `Serving ${path} at ${host || "every interface"} on port ${httpd.serverPort}, control-C to stop`,
+);
 const stop = () => {
   console.log("Shutting down.");
   void httpd.shutdown();
