@@ -102,3 +102,31 @@ describe("edge input: the error log escapes control characters", () => {
     });
   });
 });
+
+describe("edge input: a status outside 100-599", () => {
+  /** Answers with the status code named by the path, such as `/600`. */
+  const statusApp: WSGIApplication = (environ, startResponse) => {
+    startResponse(`${String(environ.PATH_INFO).slice(1)} Odd`, [["Content-Type", "text/plain"]]);
+    return [Buffer.from("the app's body")];
+  };
+  // 600 and 099 have three digits and pass startResponse today: 600 goes out as it is, and
+  // 099 is refused by the core after the handler thought it sent, so the client gets
+  // nothing. Issue 12 (BaseHandler hooks) makes startResponse check 100-599; both then pass.
+  const todo = "startResponse refuses statuses outside 100-599 with issue 12 (BaseHandler hooks)";
+  for (const code of ["1000", "99", "600", "099"]) {
+    it(
+      `answers an app's ${code} status with the 500 error page`,
+      { todo: code.length === 3 ? todo : false },
+      () =>
+        withServer(statusApp, {}, async ({ port }) => {
+          const reply = await exchange(
+            port,
+            `GET /${code} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+            { ms: 2000 },
+          );
+          assert.match(reply, /^HTTP\/1\.1 500 Internal Server Error\r\n/);
+          assert.ok(!reply.includes("the app's body"), reply);
+        }),
+    );
+  }
+});
