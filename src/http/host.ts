@@ -76,15 +76,28 @@ function isPlainName(name: string): boolean {
   }
   const hex =
     name.charCodeAt(labelStart) === 0x30 && (name.charCodeAt(labelStart + 1) | 0x20) === 0x78;
-  return !hex && !/xn--/i.test(name);
+  return !hex && (name.indexOf("--") === -1 || !/xn--/i.test(name));
 }
 
 /** Four decimal numbers of 0-255 without leading zeros, joined by dots (`127.0.0.1`). */
 function isDottedQuad(name: string): boolean {
-  const parts = name.split(".");
-  if (parts.length !== 4) return false;
-  for (const part of parts) {
-    if (!/^(?:0|[1-9][0-9]{0,2})$/.test(part) || Number(part) > 255) return false;
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= name.length; i++) {
+    const c = i === name.length ? 0x2e : name.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || parts === 4) return false;
+      parts++;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return false; // a leading zero
+      value = value * 10 + c - 0x30;
+      if (++digits > 3 || value > 255) return false;
+    } else {
+      return false;
+    }
   }
-  return true;
+  return parts === 4;
 }
