@@ -7,16 +7,21 @@
  * - it never serves a file outside its root: `..` segments (also sent as `%2e%2e` or with
  *   `%2f` slashes, which the server decodes into PATH_INFO), backslashes, NUL bytes, paths
  *   that are not UTF-8, and symbolic links leading out of the root all get 404;
+ * - it never serves a dot file (`/.env`, `/%2eenv`, `/.git/config`, or a symbolic link
+ *   whose target is one): 404;
  * - every file goes out with its `Content-Type` and `Content-Length`.
  *
  * Files are sent with `environ["wsgi.file_wrapper"]`, over a file descriptor. A directory
  * serves its `index.html`.
  *
- * Run: node --import tsx examples/static.ts [DIR] [PORT]   (port 0 picks a free port)
+ * It listens on 127.0.0.1 only, unless HOST says otherwise (`0.0.0.0` or `::` for every
+ * interface): a directory is easily shared by mistake.
+ *
+ * Run: node --import tsx examples/static.ts [DIR] [PORT] [HOST]   (port 0 picks a free port)
  */
 import { close as closeCallback, constants, fstat, open as openCallback } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
-import { extname, join, sep } from "node:path";
+import { extname, join, relative, sep } from "node:path";
 import { promisify } from "node:util";
 import { makeServer } from "../src/simple-server.ts";
 import type {
@@ -83,10 +88,20 @@ async function resolveFile(root: string, pathInfo: string): Promise<string | und
   }
   const segments = text.split("/").filter((segment) => segment !== "" && segment !== ".");
   if (segments.some((s) => s === ".." || s.includes("\\") || s.includes("\0"))) return undefined;
+  // Dot files (.env, .git/config) are private, also when a symlink with a plain name leads there.
+  if (segments.some((s) => s.startsWith("."))) return undefined;
   try {
     let real = await realpath(join(root, ...segments));
     if ((await stat(real)).isDirectory()) real = await realpath(join(real, "index.html"));
-    return inside(root, real) ? real : undefined;
+    if (
+      !inside(root, real) ||
+      relative(root, real)
+        .split(sep)
+        .some((s) => s.startsWith("."))
+    ) {
+      return undefined;
+    }
+    return real;
   } catch {
     return undefined;
   }
@@ -138,9 +153,14 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+// Listen on the loopback interface only, unless another address is given ("" or 0.0.0.0: all)
+const host = process.argv[4] ?? "127.0.0.1";
+
 // Make and start the server until control-C
-const httpd = await makeServer("", port, staticApp(path));
-console.log(`Serving ${path} on port ${httpd.serverPort}, control-C to stop`);
+const httpd = await makeServer(host, port, staticApp(path));
+console.log(
+  `Serving ${path} at ${host || "every interface"} on port ${httpd.serverPort}, control-C to stop`,
+);
 const stop = () => {
   console.log("Shutting down.");
   void httpd.shutdown();

@@ -6,7 +6,7 @@
  */
 export { FileSlice } from "./middleware/file-slice.ts";
 export { contentTypeFor } from "./middleware/mime.ts";
-export { mount } from "./middleware/mount.ts";
+export { type MountOptions, mount } from "./middleware/mount.ts";
 export {
   PROXY_FIX_ORIGINAL,
   type ProxyFixOptions,

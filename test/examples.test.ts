@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -193,6 +193,18 @@ describe("examples/static.ts", () => {
       assert.equal(response.body, "not found");
     });
   }
+
+  it("listens on 127.0.0.1 only by default", async () => {
+    assert.match(program.stdout(), / at 127\.0\.0\.1 on port \d+/);
+    const port = program.port.toString(16).toUpperCase().padStart(4, "0");
+    const listening = (file: string) =>
+      readFileSync(file, "latin1")
+        .split("\n")
+        .filter((line) => / 0A /.test(line) && line.includes(`:${port} `))
+        .map((line) => line.trim().split(/\s+/)[1]);
+    assert.deepEqual(listening("/proc/net/tcp"), [`0100007F:${port}`]);
+    assert.deepEqual(listening("/proc/net/tcp6"), []);
+  });
 
   it("answers 404 for the absolute path of a file outside the root", async () => {
     const response = await request(program.port, join(base, "secret.txt"));

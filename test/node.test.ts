@@ -49,6 +49,7 @@ describe("toNodeListener under node:http", () => {
       "RAW_URI",
       "PATH_INFO",
       "HTTP_X_REP",
+      "HTTP_COOKIE",
       "HTTP_X_UNDER_SCORE",
     ]);
     await withServer(toNodeListener(validator(app), quiet()), async (_base, port) => {
@@ -56,6 +57,7 @@ describe("toNodeListener under node:http", () => {
         const socket = connect(port, "127.0.0.1", () => {
           socket.end(
             "GET /a%2Fb?x=1 HTTP/1.1\r\nHost: example.org:81\r\nX-Rep: 1\r\nX-Rep: 2\r\n" +
+              "Cookie: a=1\r\nCookie: b=2\r\n" +
               "X_Under_Score: evil\r\nConnection: close\r\n\r\n",
           );
         });
@@ -77,6 +79,7 @@ describe("toNodeListener under node:http", () => {
         RAW_URI: "/a%2Fb?x=1",
         PATH_INFO: "/a/b",
         HTTP_X_REP: "1,2",
+        HTTP_COOKIE: "a=1; b=2",
         body: "",
         uri: "http://example.org:81/a/b?x=1",
       });

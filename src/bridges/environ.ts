@@ -8,7 +8,7 @@
  *   (PEP 3333 native strings), as `urllib.parse.unquote(path, "latin-1")` does.
  * - A header becomes `HTTP_` + its name upper-cased with `-` as `_`, except
  *   `Content-Type` and `Content-Length`, which become `CONTENT_TYPE` and
- *   `CONTENT_LENGTH`. Repeated headers are comma-joined.
+ *   `CONTENT_LENGTH`. Repeated headers are comma-joined, `Cookie` lines with `; `.
  * - A header name with `_` is dropped unless asked otherwise: `X_Forwarded_For` would map
  *   to the same key as `X-Forwarded-For`, so a client could smuggle a value past a proxy
  *   that only strips the dashed spelling (nginx, Apache and gunicorn drop them too).
@@ -18,6 +18,7 @@
 
 import type { ErrorSink } from "../handlers/simple.ts";
 import { environKey } from "../http/environ-key.ts";
+import { joinFieldValues } from "../http/fields.ts";
 import { TextErrorStream } from "../streams.ts";
 import type { ErrorStream } from "../types.ts";
 
@@ -50,7 +51,7 @@ export interface HeaderPolicy {
 
 /**
  * Adds request headers to `vars` as `HTTP_*`, `CONTENT_TYPE` and `CONTENT_LENGTH`,
- * comma-joining repeats and dropping names with `_` unless the policy keeps them.
+ * comma-joining repeats (`Cookie` with `; `) and dropping names with `_` unless the policy keeps them.
  */
 export function addHeaders(
   vars: Record<string, string>,
@@ -61,7 +62,7 @@ export function addHeaders(
     if (!policy.keepUnderscoreHeaders && name.includes("_")) continue;
     const key = environKey(name);
     const previous = vars[key];
-    vars[key] = previous === undefined ? value : `${previous},${value}`;
+    vars[key] = previous === undefined ? value : joinFieldValues(name, previous, value);
   }
 }
 

@@ -56,6 +56,13 @@ export const PROTOCOL_ERRORS = {
     rfc: "RFC 9112 §3; RFC 9110 §15.5.15",
     summary: "The request line is longer than `maxRequestLineLength`.",
   },
+  ERR_METHOD_TOO_LONG: {
+    status: 501,
+    reason: "Not Implemented",
+    rfc: "RFC 9112 §3; RFC 9110 §15.6.2",
+    summary:
+      "A method as long as `maxRequestLineLength`: longer than any method implemented, so 501, not 414.",
+  },
   ERR_INVALID_VERSION: {
     status: 400,
     reason: BAD,
@@ -128,7 +135,8 @@ export const PROTOCOL_ERRORS = {
     status: 400,
     reason: BAD,
     rfc: "RFC 9112 §3.2; RFC 9110 §7.2",
-    summary: 'A Host value that is not `uri-host [ ":" port ]` (a list, userinfo, a path...).',
+    summary:
+      'A Host value that is not `uri-host [ ":" port ]` (a list, userinfo, a path...), or one no URL can hold (`:80`, a port above 65535, `[v1.x]`, a bad IP literal).',
   },
   ERR_INVALID_CONTENT_LENGTH: {
     status: 400,

@@ -272,3 +272,21 @@ export function parseExpect(value: string): boolean {
   }
   return expect;
 }
+
+/**
+ * Joins the value of a repeated field line to the values before it, as a server hands a
+ * field to an application once (PEP 3333 `HTTP_*` keys). `Cookie` lines are joined with
+ * `; ` (RFC 9113 §8.2.3, RFC 6265 §5.4: a cookie-string is `;`-separated, and a comma may
+ * sit inside a cookie value); every other field with `,`, its list separator
+ * (RFC 9110 §5.3).
+ *
+ * @param name the field name, in any case
+ * @example
+ * joinFieldValues("Cookie", "a=1", "b=2"); // "a=1; b=2"
+ * joinFieldValues("Accept", "x", "y");     // "x,y"
+ */
+export function joinFieldValues(name: string, previous: string, value: string): string {
+  return name.length === 6 && name.toLowerCase() === "cookie"
+    ? `${previous}; ${value}`
+    : `${previous},${value}`;
+}

@@ -32,7 +32,6 @@ import {
   HTAB,
   HTTP_NAME_SLASH,
   HTTP_VERSION_LENGTH,
-  isValidAuthority,
   LF,
   SP,
   skipClass,
@@ -41,6 +40,7 @@ import {
   TCHAR,
   VCHAR,
 } from "./grammar.ts";
+import { isUsableHost } from "./host.ts";
 import { latin1 } from "./latin1.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 
@@ -209,13 +209,13 @@ export class HeadParser {
         if (this.headersStart >= 0) return this.finish(buf, start, pos + 2);
         // RFC 9112 §2.2: a server SHOULD ignore empty lines before the request line.
         pos += 2;
-        if (pos - start > limits.maxRequestLineLength) throw tooLong(buf, start);
+        if (pos - start > limits.maxRequestLineLength) throw tooLong(buf, start, limits);
         continue;
       }
       if (this.headersStart < 0) {
         const next = this.requestLine(buf, start, pos, end);
         if (next < 0) break;
-        if (next - 2 - start > limits.maxRequestLineLength) throw tooLong(buf, start);
+        if (next - 2 - start > limits.maxRequestLineLength) throw tooLong(buf, pos, limits);
         this.headersStart = next - start;
         pos = next;
         continue;
@@ -251,7 +251,9 @@ export class HeadParser {
     const from = start + this.searchFrom;
     if (pos >= 0) this.lineStart = pos - start;
     if (this.headersStart < 0) {
-      if (end - 1 - start > this.limits.maxRequestLineLength) throw tooLong(buf, start);
+      if (end - 1 - start > this.limits.maxRequestLineLength) {
+        throw tooLong(buf, start + this.lineStart, this.limits);
+      }
     } else if (end - start - this.headersStart > this.limits.maxHeaderBytes + 1) {
       throw headersTooLarge();
     }
@@ -360,7 +362,7 @@ export class HeadParser {
               throw new ProtocolError("ERR_DUPLICATE_HOST", "more than one Host field line");
             }
             // A keep-alive client sends the same Host every time: checked once.
-            if (value !== this.validHost && !isValidAuthority(value)) {
+            if (value !== this.validHost && !isUsableHost(value)) {
               throw new ProtocolError(
                 "ERR_INVALID_HOST",
                 `invalid Host "${excerpt(buf, start + vs, start + ve)}"`,
@@ -540,10 +542,22 @@ function lineError(
   return new ProtocolError(code, `${what}: "${excerpt(buf, ls, end)}"`);
 }
 
-function tooLong(buf: Buffer, start: number): ProtocolError {
+/**
+ * The error for a request line over the limit, starting at `ls`: 414 when the target is what
+ * is too long; 501 when the method alone takes the whole limit (RFC 9112 §3: a method
+ * longer than any implemented gets 501, and the target may well be just `/`).
+ */
+function tooLong(buf: Buffer, ls: number, limits: Limits): ProtocolError {
+  const methodEnd = skipClass(TCHAR, buf, ls, buf.length);
+  if (methodEnd - ls >= limits.maxRequestLineLength) {
+    return new ProtocolError(
+      "ERR_METHOD_TOO_LONG",
+      `method longer than the request line limit: "${excerpt(buf, ls, buf.length, 40)}"`,
+    );
+  }
   return new ProtocolError(
     "ERR_URI_TOO_LONG",
-    `request line longer than the limit: "${excerpt(buf, start, buf.length, 40)}"`,
+    `request line longer than the limit: "${excerpt(buf, ls, buf.length, 40)}"`,
   );
 }
 
@@ -576,7 +590,7 @@ function splitAbsolute(target: string): [host: string, path: string, query: stri
     }
   }
   const host = target.slice(authorityStart, authorityEnd);
-  if (host === "" || !isValidAuthority(host)) {
+  if (host === "" || !isUsableHost(host)) {
     throw new ProtocolError(
       "ERR_INVALID_TARGET",
       `invalid authority "${escapeBytes(host)}" in the request-target`,

@@ -9,6 +9,33 @@ import type { WSGIApplication, WSGIEnvironment } from "../types.ts";
 import { encodeNative, shiftPathInfo } from "../util.ts";
 import { plainResponse } from "./respond.ts";
 
+/** Options of `mount`. */
+export interface MountOptions {
+  /**
+   * Refuse with `400 Bad Request` a request whose path has an encoded slash (`%2F` in
+   * `RAW_URI` or `REQUEST_URI`, when the server gives one) or a `.` or `..` segment in
+   * `PATH_INFO` (also when sent as `%2e`). Default `false`: such paths are passed on as
+   * PEP 3333 and werkzeug do. Turn it on when a proxy in front allows or denies requests by
+   * path prefix: `/admin%2fsecret` and `/public/../admin` name `/admin` to the app but
+   * not to a rule written for `/admin/`.
+   */
+  strictPaths?: boolean;
+}
+
+/** A `.` or `..` segment: between slashes, or at the end. */
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
+/** An encoded slash in the path part (before any `?`) of a raw request target. */
+const ENCODED_SLASH = /^[^?]*%2f/i;
+
+/** Whether `strictPaths` refuses the request: see `MountOptions.strictPaths`. */
+function isAmbiguousPath(environ: WSGIEnvironment): boolean {
+  const pathInfo = environ.PATH_INFO;
+  if (typeof pathInfo === "string" && DOT_SEGMENT.test(pathInfo)) return true;
+  const raw = environ.RAW_URI ?? environ.REQUEST_URI;
+  return typeof raw === "string" && ENCODED_SLASH.test(raw);
+}
+
 /** One path segment's worth of the mount table: the app mounted here, and deeper mounts. */
 interface MountNode {
   app: WSGIApplication | undefined;
@@ -78,8 +105,15 @@ function buildTree(
  * `/caf%C3%A9`). `"/"` (or `""`) mounts an app at the root, which is the same as giving
  * `fallback`; doing both is an error.
  *
+ * Paths are taken as the server decoded them, as PEP 3333 says: `/admin%2fsecret` arrives
+ * as `PATH_INFO` `/admin/secret` and reaches the `/admin` mount, as with werkzeug; a `..`
+ * segment is passed on, not resolved (`/api/../admin` reaches `/api` with `PATH_INFO`
+ * `/../admin`). Behind a proxy that filters by path prefix, give `{ strictPaths: true }`
+ * to refuse both with `400` instead.
+ *
  * @param mounts mount point (`"/api"`, `"/static/v2"`) to application
  * @param fallback the application for requests that match no mount point
+ * @param options `strictPaths`: refuse encoded slashes and dot segments with 400
  * @throws TypeError when a key is not a clean absolute path or an app is not a function.
  * @example
  * const app = mount({ "/api": apiApp, "/static": staticFiles("public") }, siteApp);
@@ -88,12 +122,20 @@ function buildTree(
 export function mount(
   mounts: Readonly<Record<string, WSGIApplication>>,
   fallback?: WSGIApplication,
+  options: MountOptions = {},
 ): WSGIApplication {
   if (fallback !== undefined && typeof fallback !== "function") {
     throw new TypeError("mount(): the fallback is not a function");
   }
+  const strictPaths = options.strictPaths ?? false;
+  if (typeof strictPaths !== "boolean") {
+    throw new TypeError(`mount(): strictPaths must be a boolean, got ${typeof strictPaths}`);
+  }
   const root = buildTree(mounts, fallback);
   return (environ, startResponse) => {
+    if (strictPaths && isAmbiguousPath(environ)) {
+      return plainResponse(environ, startResponse, "400 Bad Request", "Bad Request");
+    }
     const probe = { ...environ };
     let node = root;
     let chosen = root.app;

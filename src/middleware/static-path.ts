@@ -6,16 +6,17 @@
  * `%252e%252e`) stays three literal characters. `requestSegments` refuses anything that is
  * not a clean path: control characters (NUL included), backslashes, empty, `.` and `..`
  * segments, segments that Unicode compatibility folding (NFKC) would turn into dots or
- * slashes, bytes that are not UTF-8, and (by default) dot files. `locate` then joins the
- * segments under the root's real path and resolves symlinks with `realpath`, refusing a
- * result outside the root. Every refusal looks like a missing file, so a client cannot
+ * slashes, bytes that are not UTF-8, and (by default) dot files other than a leading
+ * `/.well-known/`. `locate` then joins the segments under the root's real path and
+ * resolves symlinks with `realpath`, refusing a result outside the root, and (by default)
+ * one whose real path goes through a dot file. Every refusal looks like a missing file, so a client cannot
  * learn what exists outside the root.
  *
  * @module
  */
 import type { BigIntStats } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { join, relative, sep } from "node:path";
 import { decodeNative } from "../util.ts";
 
 /** A request path split into file-name segments (UTF-8 text). */
@@ -33,6 +34,13 @@ const FORBIDDEN = /[\u0000-\u001f\u007f\\]/;
 const FOLDS_TO_DANGER = /^\.{1,2}$|[/\\]/;
 
 /**
+ * The one dot directory served even when dot files are not: `/.well-known/` (RFC 8615), for
+ * ACME challenges and `security.txt`, as web server setups usually allow it. Only as the
+ * first segment, and only spelled exactly so.
+ */
+const WELL_KNOWN = ".well-known";
+
+/**
  * Whether file names follow Windows rules, where `:` names a drive or a data stream and
  * trailing dots and spaces are dropped (so `".. "` would be `".."`).
  */
@@ -44,7 +52,8 @@ const WINDOWS = process.platform === "win32";
  * slash, as under a mount point reached without one.
  *
  * @param pathInfo `PATH_INFO`, a native (latin-1) string, already percent-decoded
- * @param dotfiles whether segments starting with `.` (such as `.env`, `.git`) may be served
+ * @param dotfiles whether segments starting with `.` (such as `.env`, `.git`) may be served;
+ *   a first segment `.well-known` always may
  */
 export function requestSegments(pathInfo: string, dotfiles: boolean): RequestPath | undefined {
   if (pathInfo === "") return { segments: [], trailingSlash: false };
@@ -58,14 +67,32 @@ export function requestSegments(pathInfo: string, dotfiles: boolean): RequestPat
   const parts = text.slice(1).split("/");
   const trailingSlash = parts[parts.length - 1] === "";
   if (trailingSlash) parts.pop();
-  for (const segment of parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const segment = parts[i] as string;
     if (segment === "" || segment === "." || segment === "..") return undefined;
     const folded = segment.normalize("NFKC");
     if (FOLDS_TO_DANGER.test(folded) || FORBIDDEN.test(folded)) return undefined;
-    if (!dotfiles && (segment.startsWith(".") || folded.startsWith("."))) return undefined;
+    const dotted = segment.startsWith(".") || folded.startsWith(".");
+    if (!dotfiles && dotted && !(i === 0 && segment === WELL_KNOWN)) return undefined;
     if (WINDOWS && (folded.includes(":") || /[. ]$/.test(folded))) return undefined;
   }
   return { segments: parts, trailingSlash };
+}
+
+/**
+ * Whether the real path of a located file, below `root`, goes through a dot file or
+ * directory other than a leading `.well-known`: a symlink with an innocent name
+ * (`envlink.txt -> .env`) must not serve what its target's name would not.
+ */
+export function isHiddenPath(root: string, path: string): boolean {
+  const below = relative(root, path);
+  if (below === "") return false;
+  const segments = below.split(sep);
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as string;
+    if (segment.startsWith(".") && !(i === 0 && segment === WELL_KNOWN)) return true;
+  }
+  return false;
 }
 
 /** Whether `path` is `root` or below it (both absolute and free of `..`). */
@@ -100,17 +127,20 @@ export async function realRoot(root: string): Promise<string> {
 /**
  * Finds `segments` under `root` (a real path from `realRoot`), or returns `undefined` when
  * there is nothing there, it cannot be read, or its real path is outside the root (a
- * symlink pointing out). A symlink that stays inside the root is followed.
+ * symlink pointing out) or, unless `dotfiles`, names a dot file (`isHiddenPath`). A
+ * symlink that stays inside the root is followed.
  */
 export async function locate(
   root: string,
   segments: readonly string[],
+  dotfiles: boolean,
 ): Promise<Located | undefined> {
   const candidate = join(root, ...segments);
   if (!isInside(root, candidate)) return undefined;
   try {
     const path = await realpath(candidate);
     if (!isInside(root, path)) return undefined;
+    if (!dotfiles && isHiddenPath(root, path)) return undefined;
     return { path, stats: await stat(path, { bigint: true }) };
   } catch {
     return undefined;

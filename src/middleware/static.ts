@@ -38,7 +38,10 @@ export interface StaticFilesOptions {
   /**
    * Whether names starting with `.` may be served. Default `false`: `.env`, `.git/config`,
    * `.htpasswd` and friends are answered as missing, as most servers do, since such files
-   * are rarely meant to be public even when they sit under the root.
+   * are rarely meant to be public even when they sit under the root. Both the request path
+   * and the file's real path are checked, so a symlink `envlink.txt -> .env` is refused
+   * too. `/.well-known/` (RFC 8615: ACME challenges, `security.txt`) is served either way;
+   * dot files inside it are not.
    */
   dotfiles?: boolean;
 }
@@ -125,7 +128,8 @@ function checkOptions(options: StaticFilesOptions): CheckedOptions {
  * Security: nothing outside `root` is ever served, nor is its existence revealed: `..`
  * and `.` segments, empty segments (`//etc/passwd`), backslashes, NUL and other control
  * characters, Unicode look-alikes of dots and slashes, non-UTF-8 bytes, dot files (unless
- * `dotfiles`), and symlinks whose real path is outside the root all get the same `404`
+ * `dotfiles`; by request path or by real path; `/.well-known/` is served), and symlinks
+ * whose real path is outside the root all get the same `404`
  * as a missing file. `PATH_INFO` is never percent-decoded a second time, so `%252e%252e`
  * is a literal name, not `..`. Redirects use a path-only `Location`, never the `Host`
  * header. The checks assume nobody hostile can write inside the root; a symlink swapped
@@ -163,13 +167,13 @@ export function staticFiles(root: string, options: StaticFilesOptions = {}): WSG
     const request = requestSegments(pathInfo, dotfiles);
     if (request === undefined) return notFound(environ, startResponse);
     const rootPath = await realRoot(root);
-    let found = await locate(rootPath, request.segments);
+    let found = await locate(rootPath, request.segments, dotfiles);
     if (found === undefined) return notFound(environ, startResponse);
 
     if (found.stats.isDirectory()) {
       if (!request.trailingSlash) return redirectToDirectory(environ, startResponse);
       if (index === false) return notFound(environ, startResponse);
-      found = await locate(rootPath, [...request.segments, index]);
+      found = await locate(rootPath, [...request.segments, index], dotfiles);
       if (found === undefined) return notFound(environ, startResponse);
     } else if (request.trailingSlash) {
       // "/file.txt/" names a directory that is not there.

@@ -1,6 +1,6 @@
 /**
  * Access log lines in Common and Combined Log Format, with every printed field escaped
- * so a client cannot forge log lines.
+ * so a client cannot forge log lines; and the escaping of error log text.
  *
  * @module
  */
@@ -33,6 +33,18 @@ export function escapeLogField(value: string): string {
   return value.replace(/[\0-\x1f"\\\x7f-\xff]/g, (c) =>
     c === '"' ? '\\"' : c === "\\" ? "\\\\" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
   );
+}
+
+/** C0 controls other than HTAB and LF, DEL, and the C1 controls. */
+const CONTROL = /[\0-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * Escapes the control characters of error log text as `\xNN`, keeping line breaks and tabs:
+ * an exception message can carry what a client sent (a path with `%1b` decoded into it),
+ * and an ESC or CR reaching the operator's terminal could rewrite what it shows.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 /** Formats a time as CLF's `[10/Oct/2000:13:55:36 -0700]` (local time). */

@@ -9,7 +9,7 @@ import type { ProtocolError } from "../http/errors.ts";
 import { type Limits, resolveLimits } from "../http/limits.ts";
 import { TextErrorStream } from "../streams.ts";
 import type { ErrorStream, WSGIApplication } from "../types.ts";
-import { type AccessRecord, formatAccess } from "./access-log.ts";
+import { type AccessRecord, escapeControls, formatAccess } from "./access-log.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 
@@ -83,7 +83,7 @@ export class ServerContext {
   readonly sessions = new Set<Session>();
   /** True once graceful shutdown began. */
   closing = false;
-  /** `wsgi.errors` of every request: the error log. */
+  /** `wsgi.errors` of every request: the error log, control characters escaped. */
   readonly errorStream: ErrorStream;
   /** Writes an access log line, or null when the access log is off. */
   readonly accessLog: ((record: AccessRecord) => void) | null;
@@ -107,7 +107,8 @@ export class ServerContext {
       maxBodySize: options.maxBodySize,
       maxDrainBytes: options.drainLimit,
     });
-    this.writeError = this.openLog(options.errorLog);
+    const writeError = this.openLog(options.errorLog);
+    this.writeError = (text) => writeError(escapeControls(text));
     this.errorStream = new TextErrorStream(this.writeError);
     if (options.accessLog === "off") this.accessLog = null;
     else {

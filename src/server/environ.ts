@@ -1,12 +1,13 @@
 /**
  * The CGI variables of one request, built straight from the parsed head (PEP 3333 §environ
  * Variables): native strings, `PATH_INFO` percent-decoded as latin-1, `HTTP_*` headers with
- * repeats comma-joined, names with `_` dropped unless the server keeps them.
+ * repeats comma-joined (`Cookie` lines with `; `), names with `_` dropped unless the server keeps them.
  *
  * @module
  */
 import type { Socket } from "node:net";
 import { environKey } from "../http/environ-key.ts";
+import { joinFieldValues } from "../http/fields.ts";
 import { hostVars } from "../http/host.ts";
 import type { RequestHead } from "../http/parser.ts";
 import { unquoteLatin1 } from "../util.ts";
@@ -88,7 +89,9 @@ export function buildCgiVars(
     if (!keepUnderscores && head.underscoreNames && name.includes("_")) continue;
     const key = keys.keyAt(i, name);
     const previous = vars[key];
-    vars[key] = previous === undefined ? value : `${previous},${value}`;
+    vars[key] = previous === undefined ? value : joinFieldValues(name, previous, value);
   }
+  // RFC 9112 §3.2.2: with an absolute-form target, the target's authority replaces Host.
+  if (head.form === "absolute" && host !== null) vars.HTTP_HOST = host;
   return vars;
 }

@@ -780,12 +780,60 @@ export const CORPUS: readonly CorpusCase[] = [
     status: 400,
     code: "ERR_INVALID_HOST",
   },
+  {
+    name: "host-port-without-name",
+    raw: get("Host: :80\r\n"),
+    status: 400,
+    code: "ERR_INVALID_HOST",
+  },
+  {
+    name: "host-port-too-large",
+    raw: get("Host: x:99999\r\n"),
+    status: 400,
+    code: "ERR_INVALID_HOST",
+  },
+  {
+    name: "host-ipvfuture",
+    raw: get("Host: [v1.x]\r\n"),
+    status: 400,
+    code: "ERR_INVALID_HOST",
+  },
+  {
+    name: "host-bad-ipv6",
+    raw: get("Host: [1:2:3]\r\n"),
+    status: 400,
+    code: "ERR_INVALID_HOST",
+  },
+  {
+    name: "host-bad-ipv4",
+    raw: get("Host: 1.2.3.999\r\n"),
+    status: 400,
+    code: "ERR_INVALID_HOST",
+  },
+  {
+    name: "host-bad-punycode",
+    raw: get("Host: xn--a.example\r\n"),
+    status: 400,
+    code: "ERR_INVALID_HOST",
+  },
+  {
+    name: "absolute-form-port-too-large",
+    raw: `GET http://example.com:99999/ HTTP/1.1\r\n${H}\r\n`,
+    status: 400,
+    code: "ERR_INVALID_TARGET",
+  },
   // Limits.
   {
     name: "request-line-too-long",
     raw: `GET /${"a".repeat(9000)} HTTP/1.1\r\n${H}\r\n`,
     status: 414,
     code: "ERR_URI_TOO_LONG",
+  },
+  {
+    name: "method-too-long",
+    raw: `${"M".repeat(9000)} / HTTP/1.1\r\n${H}\r\n`,
+    status: 501,
+    code: "ERR_METHOD_TOO_LONG",
   },
   {
     name: "too-many-fields",

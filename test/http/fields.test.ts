@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   checkTransferEncoding,
+  joinFieldValues,
   listMembers,
   NAME_END,
   parseContentLength,
@@ -71,6 +72,22 @@ describe("parseExpect (RFC 9110 §10.1.1)", () => {
       status: 417,
     });
   });
+});
+
+describe("joinFieldValues", () => {
+  const cases: [name: string, previous: string, value: string, joined: string][] = [
+    ["Cookie", "a=1", "b=2", "a=1; b=2"],
+    ["cookie", "a=1; b=2", "c=3", "a=1; b=2; c=3"],
+    ["COOKIE", "a=x,y", "b=2", "a=x,y; b=2"],
+    ["Accept", "text/html", "*/*", "text/html,*/*"],
+    ["X-Cookie", "a", "b", "a,b"],
+    ["Set-Cookie", "a=1", "b=2", "a=1,b=2"],
+  ];
+  for (const [name, previous, value, joined] of cases) {
+    it(`joins ${name} lines as ${JSON.stringify(joined)}`, () => {
+      assert.equal(joinFieldValues(name, previous, value), joined);
+    });
+  }
 });
 
 describe("listMembers", () => {

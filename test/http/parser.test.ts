@@ -122,6 +122,24 @@ describe("HeadParser: request line", () => {
       code: "ERR_URI_TOO_LONG",
     });
   });
+
+  it("answers a method as long as the limit with 501, not 414: the target is just / (RFC 9112 §3)", () => {
+    const limits = resolveLimits({ maxRequestLineLength: 30 });
+    const method = "M".repeat(30);
+    assert.equal(
+      codeOf(`${method} / HTTP/1.1\r\nHost: a\r\n\r\n`, new HeadParser(limits)),
+      "ERR_METHOD_TOO_LONG",
+    );
+    assert.throws(() => new HeadParser(limits).parse(bytes(method.repeat(2)), 0), {
+      code: "ERR_METHOD_TOO_LONG",
+      status: 501,
+    });
+    assert.equal(
+      codeOf(`${"M".repeat(29)} / HTTP/1.1\r\nHost: a\r\n\r\n`, new HeadParser(limits)),
+      "ERR_URI_TOO_LONG",
+      "a shorter method with the target past the limit is still 414",
+    );
+  });
 });
 
 describe("HeadParser: header section", () => {

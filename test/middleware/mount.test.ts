@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { mount } from "../../src/middleware.ts";
 import type { WSGIApplication, WSGIEnvironment } from "../../src/types.ts";
+import { withServer } from "../helpers/servers.ts";
+import { exchange } from "../helpers/wire.ts";
 import { call, echo } from "./harness.ts";
 
 /** An app that says its name and where it was reached. */
@@ -137,4 +139,82 @@ describe("mount: configuration", () => {
   it("refuses a root mount point and a fallback together", () => {
     assert.throws(() => mount({ "/": named("root") }, named("fallback")), TypeError);
   });
+});
+
+describe("mount: encoded slashes and dot segments", () => {
+  const admin = mount({ "/admin": named("admin"), "/public": named("public") }, named("site"));
+  const strict = mount({ "/admin": named("admin"), "/public": named("public") }, named("site"), {
+    strictPaths: true,
+  });
+
+  it("passes /admin%2fsecret to the /admin mount, decoded by the server (PEP 3333, werkzeug)", async () => {
+    const response = await call(admin, { PATH_INFO: "/admin/secret", RAW_URI: "/admin%2fsecret" });
+    assert.equal(response.body.toString(), "admin /admin|/secret");
+  });
+
+  it("passes a .. segment through unresolved", async () => {
+    const response = await call(admin, { PATH_INFO: "/public/../admin/x" });
+    assert.equal(response.body.toString(), "public /public|/../admin/x");
+  });
+
+  const refused: [string, Partial<WSGIEnvironment>][] = [
+    ["an encoded slash in RAW_URI", { PATH_INFO: "/admin/secret", RAW_URI: "/admin%2fsecret" }],
+    ["an upper-case %2F", { PATH_INFO: "/admin/secret", RAW_URI: "/admin%2Fsecret?x=1" }],
+    ["an encoded slash in REQUEST_URI", { PATH_INFO: "/a/b", REQUEST_URI: "/a%2fb" }],
+    ["a .. segment", { PATH_INFO: "/public/../admin/x" }],
+    ["a trailing .. segment", { PATH_INFO: "/public/.." }],
+    ["a . segment", { PATH_INFO: "/./admin" }],
+    ["a trailing . segment", { PATH_INFO: "/admin/." }],
+  ];
+  for (const [name, environ] of refused) {
+    it(`with strictPaths, answers ${name} with 400`, async () => {
+      const response = await call(strict, { ...environ });
+      assert.equal(response.status, "400 Bad Request");
+      assert.equal(response.body.toString(), "Bad Request\n");
+    });
+  }
+
+  const allowed: [string, Partial<WSGIEnvironment>, string][] = [
+    ["a clean path", { PATH_INFO: "/admin/x", RAW_URI: "/admin/x" }, "admin /admin|/x"],
+    [
+      "%2f in the query only",
+      { PATH_INFO: "/admin", RAW_URI: "/admin?next=%2fx" },
+      "admin /admin|",
+    ],
+    [
+      "dots inside a name",
+      { PATH_INFO: "/public/a..b/.well-known" },
+      "public /public|/a..b/.well-known",
+    ],
+    ["no raw target at all", { PATH_INFO: "/admin/x" }, "admin /admin|/x"],
+  ];
+  for (const [name, environ, expected] of allowed) {
+    it(`with strictPaths, still dispatches ${name}`, async () => {
+      const response = await call(strict, { ...environ });
+      assert.equal(response.body.toString(), expected);
+    });
+  }
+
+  it("refuses a strictPaths that is not a boolean", () => {
+    assert.throws(
+      () => mount({}, undefined, { strictPaths: "yes" as unknown as boolean }),
+      TypeError,
+    );
+  });
+
+  it("on the production server: /admin%2fsecret reaches /admin, and strictPaths refuses it", () =>
+    withServer(admin, {}, async ({ port }) => {
+      const get = (target: string, p = port) =>
+        exchange(p, `GET ${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+      assert.ok((await get("/admin%2fsecret")).endsWith("\r\n\r\nadmin /admin|/secret"));
+      assert.ok((await get("/public/../admin/x")).endsWith("\r\n\r\npublic /public|/../admin/x"));
+      await withServer(strict, {}, async (t) => {
+        assert.match(await get("/admin%2fsecret", t.port), /^HTTP\/1\.1 400 Bad Request\r\n/);
+        assert.match(
+          await get("/public/%2e%2e/admin/x", t.port),
+          /^HTTP\/1\.1 400 Bad Request\r\n/,
+        );
+        assert.match(await get("/admin/x", t.port), /^HTTP\/1\.1 200 OK\r\n/);
+      });
+    }));
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isInside, requestSegments } from "../../src/middleware/static-path.ts";
+import { isHiddenPath, isInside, requestSegments } from "../../src/middleware/static-path.ts";
 import { encodeNative } from "../../src/util.ts";
 
 describe("requestSegments: clean paths", () => {
@@ -13,6 +13,8 @@ describe("requestSegments: clean paths", () => {
     ["/%2e%2e", ["%2e%2e"], false],
     ["/a..b", ["a..b"], false],
     [encodeNative("/café/ü.txt"), ["café", "ü.txt"], false],
+    ["/.well-known/", [".well-known"], true],
+    ["/.well-known/acme-challenge/t0k3n", [".well-known", "acme-challenge", "t0k3n"], false],
   ];
   for (const [pathInfo, segments, trailingSlash] of cases) {
     it(`splits ${JSON.stringify(pathInfo)}`, () => {
@@ -37,6 +39,10 @@ describe("requestSegments: refused paths", () => {
     "/a\tb",
     "/.env",
     "/a/.git/config",
+    "/.well-known/.htpasswd",
+    "/a/.well-known/x",
+    "/.Well-Known/x",
+    encodeNative("/\uff0ewell-known/x"),
     encodeNative("/\u2025/x"),
     encodeNative("/\uff0e\uff0e/x"),
     encodeNative("/a\uff0fb"),
@@ -55,6 +61,27 @@ describe("requestSegments: refused paths", () => {
     assert.deepEqual(requestSegments("/.env", true), { segments: [".env"], trailingSlash: false });
     assert.equal(requestSegments("/../x", true), undefined);
     assert.equal(requestSegments("/./x", true), undefined);
+  });
+});
+
+describe("isHiddenPath: the real path of a located file", () => {
+  const cases: [string, boolean][] = [
+    ["/srv/www", false],
+    ["/srv/www/a.txt", false],
+    ["/srv/www/.env", true],
+    ["/srv/www/sub/.git/config", true],
+    ["/srv/www/.well-known/security.txt", false],
+    ["/srv/www/.well-known/.secret", true],
+    ["/srv/www/sub/.well-known/x", true],
+  ];
+  for (const [path, hidden] of cases) {
+    it(`${path} is ${hidden ? "" : "not "}hidden under /srv/www`, () => {
+      assert.equal(isHiddenPath("/srv/www", path), hidden);
+    });
+  }
+
+  it("looks only below the root: a root inside a dot directory hides nothing", () => {
+    assert.equal(isHiddenPath("/home/u/.site", "/home/u/.site/a.txt"), false);
   });
 });
 

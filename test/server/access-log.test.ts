@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { escapeControls } from "../../src/server/access-log.ts";
 import { type ServeOptions, serve } from "../../src/server.ts";
 import type { WSGIApplication } from "../../src/types.ts";
 import { FIXTURES, get, killAll, startCli } from "../helpers/cli.ts";
@@ -61,6 +62,15 @@ async function logOf(
 
 const request = (target: string, headers = "", method = "GET") =>
   `${method} ${target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n${headers}\r\n`;
+
+describe("escapeControls: error log text", () => {
+  it("escapes ESC, CR, NUL, DEL and C1 controls, keeping line breaks, tabs and text", () => {
+    assert.equal(
+      escapeControls("a\x1b[31mb\rc\0d\x7fe\x9bf\n\tg caf\u00e9 \u2603"),
+      "a\\x1b[31mb\\x0dc\\x00d\\x7fe\\x9bf\n\tg caf\u00e9 \u2603",
+    );
+  });
+});
 
 describe("access log: line shapes", () => {
   it("writes Common Log Format lines", async () => {

@@ -47,6 +47,14 @@ describe("buildCgiVars: the CGI variables of a request", () => {
     assert.equal(vars.HTTP_X_FORWARDED_FOR, undefined);
   });
 
+  it("joins repeated Cookie lines with `; ` (RFC 9113 §8.2.3), other fields with commas", () => {
+    const vars = varsOf(
+      "GET / HTTP/1.1\r\nHost: a\r\nCookie: a=1\r\nAccept: x\r\ncookie: b=2\r\nAccept: y\r\n\r\n",
+    );
+    assert.equal(vars.HTTP_COOKIE, "a=1; b=2");
+    assert.equal(vars.HTTP_ACCEPT, "x,y");
+  });
+
   it("keeps each request's own keys when a connection's names change from one to the next", () => {
     const keys = new HeaderKeys();
     const parser = new HeadParser();
@@ -73,6 +81,18 @@ describe("buildCgiVars: the CGI variables of a request", () => {
   it("uses the scheme's default port when Host has none", () => {
     assert.equal(varsOf("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n").SERVER_PORT, "80");
     assert.equal(varsOf("GET / HTTP/1.1\r\nHost: [::1]:9000\r\n\r\n").SERVER_NAME, "::1");
+  });
+
+  it("takes HTTP_HOST from an absolute-form target, not the Host field (RFC 9112 §3.2.2)", () => {
+    const vars = varsOf("GET http://a.example:8080/x HTTP/1.1\r\nHost: b.example\r\n\r\n");
+    assert.equal(vars.HTTP_HOST, "a.example:8080");
+    assert.equal(vars.SERVER_NAME, "a.example");
+    assert.equal(vars.SERVER_PORT, "8080");
+    assert.equal(vars.PATH_INFO, "/x");
+  });
+
+  it("gives an HTTP/1.0 absolute-form request without Host the target's HTTP_HOST", () => {
+    assert.equal(varsOf("GET http://a.example/ HTTP/1.0\r\n\r\n").HTTP_HOST, "a.example");
   });
 });
 

@@ -134,6 +134,18 @@ const ESCAPES = [
   "http://localhost:80/%2e%2e%5csecret.txt",
 ];
 
+/** Dot files under the root, asked for directly, encoded, or through a symlink with a plain name. */
+const DOTFILES = [
+  "/.env",
+  "/%2eenv",
+  "/%2Eenv",
+  "/.git/config",
+  "/%2egit/config",
+  "/envlink.txt",
+  "/gitlink/config",
+  "/.well-known/../.env",
+];
+
 /** Sends a raw GET for `target`; resolves with the status and the whole reply. */
 async function rawGet(port: number, target: string): Promise<{ status: number; reply: string }> {
   const reply = await exchange(port, `GET ${target} HTTP/1.0\r\nHost: localhost\r\n\r\n`);
@@ -156,6 +168,16 @@ describe("security: static files stay inside their root", () => {
     writeFileSync(join(root, "%2e%2e", "secret.txt"), "a file literally under %2e%2e");
     symlinkSync(join(dir.path, "secret.txt"), join(root, "link-out.txt"));
     symlinkSync(join(dir.path, "outside"), join(root, "dir-out"));
+    writeFileSync(join(root, ".env"), "SECRET_KEY=hunter2");
+    mkdirSync(join(root, ".git"));
+    writeFileSync(join(root, ".git", "config"), "SECRET git config");
+    symlinkSync(".env", join(root, "envlink.txt"));
+    symlinkSync(".git", join(root, "gitlink"));
+    mkdirSync(join(root, ".well-known"));
+    writeFileSync(
+      join(root, ".well-known", "security.txt"),
+      "Contact: mailto:security@example.com",
+    );
     example = await startChild(["examples/static.ts", root, "0"]);
     production = await serve(staticFiles(root), {
       host: "127.0.0.1",
@@ -192,6 +214,14 @@ describe("security: static files stay inside their root", () => {
         assert.ok(reply.endsWith("a file literally under %2e%2e"));
       });
 
+      for (const target of DOTFILES) {
+        it(`hides the dot file ${target}`, async () => {
+          const { status, reply } = await rawGet(port(), target);
+          assert.equal(status, 404, `${target}: ${status}`);
+          assert.ok(!reply.includes("SECRET"), `${target}: the secret stays hidden`);
+        });
+      }
+
       for (const target of ESCAPES.filter((t) => !t.startsWith("/%252e%252e/"))) {
         it(`refuses ${target}`, async () => {
           const { status, reply } = await rawGet(port(), target);
@@ -201,4 +231,11 @@ describe("security: static files stay inside their root", () => {
       }
     });
   }
+
+  it("staticFiles serves /.well-known/ (RFC 8615) while hiding every other dot file", async () => {
+    const port = (production?.address as { port: number } | undefined)?.port ?? 0;
+    const { status, reply } = await rawGet(port, "/.well-known/security.txt");
+    assert.equal(status, 200);
+    assert.ok(reply.endsWith("Contact: mailto:security@example.com"));
+  });
 });
