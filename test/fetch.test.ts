@@ -227,6 +227,49 @@ describe("toFetchHandler", () => {
   });
 });
 
+describe("toFetchHandler: maxBodySize", () => {
+  let called = 0;
+  const reader: WSGIApplication = async (environ, startResponse) => {
+    called++;
+    const body = await environ["wsgi.input"].read();
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return [Buffer.from(String(body.length))];
+  };
+
+  it("answers 413 to a declared Content-Length past it, without calling the app", async () => {
+    called = 0;
+    const handler = toFetchHandler(reader, { maxBodySize: 10 });
+    const response = await handler(
+      new Request("http://h/", {
+        method: "POST",
+        body: "x".repeat(11),
+        headers: { "Content-Length": "11" }, // as a server puts it from the wire
+      }),
+    );
+    assert.equal(response.status, 413);
+    assert.match(await response.text(), /ERR_BODY_TOO_LARGE/);
+    assert.equal(called, 0);
+  });
+
+  it("answers 413 when a streamed body grows past it, and streams below it", async () => {
+    const chunked = (size: number) =>
+      new Request("http://h/", {
+        method: "POST",
+        duplex: "half",
+        body: new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < size; i += 4) controller.enqueue(new Uint8Array(4));
+            controller.close();
+          },
+        }),
+      } as RequestInit);
+    const handler = toFetchHandler(reader, { maxBodySize: 16, errors: new BufferedErrorStream() });
+    assert.equal((await handler(chunked(16))).status, 200);
+    const refused = await handler(chunked(64));
+    assert.equal(refused.status, 413);
+  });
+});
+
 describe("fromFetchHandler", () => {
   it("rebuilds the Request: URL, method, headers and body", async () => {
     let seen: Record<string, unknown> = {};

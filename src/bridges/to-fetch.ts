@@ -17,8 +17,9 @@
  */
 
 import { GatewayHandler } from "../handlers/gateway.ts";
-import { inputLimit } from "../handlers/input-limit.ts";
+import { declaredLength, inputLimit } from "../handlers/input-limit.ts";
 import type { ErrorSink } from "../handlers/simple.ts";
+import { ProtocolError } from "../http/errors.ts";
 import { statusForbidsBody } from "../http/status.ts";
 import type { InputStream, WSGIApplication } from "../types.ts";
 import {
@@ -44,6 +45,23 @@ export interface ToFetchOptions extends HeaderPolicy {
   environ?: (request: Request) => Record<string, unknown>;
   /** The value of `wsgi.multiprocess` (default false). */
   multiprocess?: boolean;
+  /**
+   * The largest request body in bytes (default 1 GiB, the production server's default): a
+   * larger declared `Content-Length` gets 413 without calling the application, and a body
+   * that grows past it (chunked) fails the application's read and gets 413.
+   */
+  maxBodySize?: number;
+}
+
+/** The production server's default body limit, as `maxBodySize`'s default. */
+const MAX_BODY_SIZE = 1024 * 1024 * 1024;
+
+/** The 413 answer to a body past `maxBodySize`. */
+function tooLarge(): Response {
+  return new Response("413 Content Too Large: ERR_BODY_TOO_LARGE\n", {
+    status: 413,
+    headers: { "Content-Type": "text/plain; charset=utf-8", Connection: "close" },
+  });
 }
 
 /** A Fetch handler: takes a `Request`, resolves with its `Response`. */
@@ -84,6 +102,9 @@ export function toFetchHandler(app: WSGIApplication, options: ToFetchOptions = {
     };
     addHeaders(vars, request.headers, options);
     vars.HTTP_HOST ??= url.host;
+    if ((declaredLength(vars) ?? 0) > (options.maxBodySize ?? MAX_BODY_SIZE)) {
+      return Promise.resolve(tooLarge());
+    }
     const extra = options.environ?.(request) ?? {};
     const handler = new FetchGatewayHandler(request, vars, extra, scheme, options);
     return handler.respond(app);
@@ -100,6 +121,9 @@ class FetchGatewayHandler extends GatewayHandler {
   private pullWaiter: (() => void) | undefined;
   /** True once the response's stream was closed normally. */
   private ended = false;
+  /** The error a read past `maxBodySize` failed with, or null. */
+  private bodyTooLarge: ProtocolError | null = null;
+  private readonly maxBodySize: number;
   /** The last error the handler logged: what a stream cut short errors with. */
   private failure: unknown = undefined;
 
@@ -115,6 +139,7 @@ class FetchGatewayHandler extends GatewayHandler {
     this.cgiVars = { ...cgiVars, ...extra };
     this.scheme = scheme;
     this.wsgiMultiprocess = options.multiprocess ?? false;
+    this.maxBodySize = options.maxBodySize ?? MAX_BODY_SIZE;
     this.stderr = toErrorStream(options.errors);
     this.stdin = this.makeInput();
     this.response = new Promise<Response>((resolve, reject) => {
@@ -157,17 +182,36 @@ class FetchGatewayHandler extends GatewayHandler {
     const body = this.request.body;
     if (body === null) return this.link.input(() => null, 0);
     const limit = inputLimit(this.cgiVars);
+    const max = this.maxBodySize;
+    let received = 0;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     return this.link.input(async () => {
       reader ??= body.getReader();
       const { done, value } = await reader.read();
-      return done ? null : value;
+      if (done) return null;
+      received += value.length;
+      if (received > max) {
+        reader.cancel().catch(() => {});
+        this.bodyTooLarge = new ProtocolError(
+          "ERR_BODY_TOO_LARGE",
+          `request body longer than maxBodySize (${max} bytes)`,
+        );
+        throw this.bodyTooLarge;
+      }
+      return value;
     }, limit);
   }
 
   override logException(error: unknown): void {
     this.failure = error;
     super.logException(error);
+  }
+
+  /** A body past `maxBodySize` is the client's fault: 413, as the server answers it. */
+  override async handleError(error: unknown): Promise<void> {
+    if (this.bodyTooLarge === null || this.headersSent) return super.handleError(error);
+    this.ended = true;
+    this.resolveResponse(tooLarge());
   }
 
   /**

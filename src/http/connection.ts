@@ -10,6 +10,7 @@
 import { inspect } from "node:util";
 import { ChunkedDecoder, DATA, END } from "./chunked.ts";
 import { LocalProtocolError, ProtocolError } from "./errors.ts";
+
 import {
   CLOSED,
   type ConnectionEvent,
@@ -52,6 +53,13 @@ import {
   W_DONE,
   W_IDLE,
 } from "./states.ts";
+
+/** The codes the server gives up on an exchange with, when one of its clocks ran out. */
+export type TimeoutCode =
+  | "ERR_HEADER_TIMEOUT"
+  | "ERR_BODY_TIMEOUT"
+  | "ERR_BODY_TOO_SLOW"
+  | "ERR_RESPONSE_TIMEOUT";
 
 /**
  * Where the connection is, for the server's timers: `idle` (no request bytes buffered;
@@ -407,16 +415,12 @@ export class ServerConnection {
   }
 
   /**
-   * Gives up on the current exchange because one of the server's timers ran out (the core
+   * Gives up on the current exchange because one of the server's clocks ran out (the core
    * keeps no clock): the connection moves to ERROR, and the answer is framed as any
    * rejection is, with the code's status and `Connection: close`; null when response bytes
    * already went out (then the server just closes).
    */
-  timeOut(
-    code: "ERR_HEADER_TIMEOUT" | "ERR_BODY_TIMEOUT" | "ERR_RESPONSE_TIMEOUT",
-    message: string,
-    options: { date?: string } = {},
-  ): Uint8Array | null {
+  timeOut(code: TimeoutCode, message: string, options: { date?: string } = {}): Uint8Array | null {
     const error = new ProtocolError(code, message);
     this.fail(error, this.res === W_IDLE);
     return this.sendErrorResponse(error, options);

@@ -235,6 +235,13 @@ export const PROTOCOL_ERRORS = {
     summary:
       "The next bytes of a request body the application was reading did not arrive within `bodyTimeout`.",
   },
+  ERR_BODY_TOO_SLOW: {
+    status: 408,
+    reason: "Request Timeout",
+    rfc: "RFC 9110 §15.5.9",
+    summary:
+      "A request body the application was reading arrived slower than `minBodyRate` bytes per second, after a grace period.",
+  },
   ERR_RESPONSE_TIMEOUT: {
     status: 500,
     reason: "Internal Server Error",

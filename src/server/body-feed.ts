@@ -39,6 +39,8 @@ export interface FeedHost {
   bodyRejected(error: ProtocolError): void;
   /** True once the connection closed: reads fail with the client-gone error. */
   readonly closed: boolean;
+  /** The time in ms. */
+  now(): number;
 }
 
 /** The body side of one connection, shared by its requests. */
@@ -47,7 +49,12 @@ export class BodyFeed {
   readonly source: ChunkSource;
   /** A malformed request body found while the app read it, or null. */
   requestError: ProtocolError | null = null;
+  /** Body bytes handed to the application for the current request. */
+  received = 0;
   private waiter: BodyWaiter | null = null;
+  /** Time spent waiting for the client's body bytes (ms), and since when it waits now (0: not). */
+  private waitedMs = 0;
+  private waitingSince = 0;
   private readonly conn: ServerConnection;
   private readonly reads: ReadBuffer | null;
   private readonly host: FeedHost;
@@ -59,6 +66,19 @@ export class BodyFeed {
     this.source = Object.assign(() => this.pull(null) as Promise<Uint8Array | null>, {
       into: (target: Uint8Array) => this.pull(target) as Promise<number>,
     });
+  }
+
+  /** Starts counting for a new request's body. */
+  reset(): void {
+    this.requestError = null;
+    this.received = 0;
+    this.waitedMs = 0;
+    this.waitingSince = 0;
+  }
+
+  /** How long reads have waited for the client's bytes so far, in ms, up to `now`. */
+  waited(now: number): number {
+    return this.waitedMs + (this.waitingSince === 0 ? 0 : now - this.waitingSince);
   }
 
   /** True while a read waits for bytes from the socket. */
@@ -107,6 +127,11 @@ export class BodyFeed {
     switch (event.type) {
       case "data":
         this.waiter = null;
+        this.received += event.data.length;
+        if (this.waitingSince !== 0) {
+          this.waitedMs += this.host.now() - this.waitingSince;
+          this.waitingSince = 0;
+        }
         this.host.bodyProgress(event.data.length);
         if (target === null) waiter.resolve(this.handOver(event.data));
         else {
@@ -126,6 +151,7 @@ export class BodyFeed {
           return;
         }
         this.waiter = waiter;
+        if (this.waitingSince === 0) this.waitingSince = this.host.now();
         this.host.waitingForBody();
         return;
       default:

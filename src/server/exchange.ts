@@ -65,7 +65,7 @@ export class ConnectionExchange implements Exchange {
   begin(cgiVars: Record<string, string>, hasBody: boolean): void {
     this.cgiVars = cgiVars;
     this.rejected = false;
-    this.feed.requestError = null;
+    this.feed.reset();
     this.input = hasBody
       ? new BodyInputStream(this.feed.source, Number.POSITIVE_INFINITY)
       : NO_BODY;

@@ -36,7 +36,7 @@ export interface ServerOptions {
   maxBodySize: number;
   /** Unread request body the server may discard to keep a connection alive, in bytes. */
   drainLimit: number;
-  /** Milliseconds to receive a whole request head once it started (408 past it). */
+  /** Milliseconds to receive a whole request head, from accept or a later request's first byte (408 past it). */
   headerTimeout: number;
   /** Milliseconds an idle keep-alive connection stays open. */
   keepAliveTimeout: number;
@@ -44,6 +44,10 @@ export interface ServerOptions {
   bodyTimeout: number;
   /** Milliseconds an application may take to finish a response; 0 means no limit. */
   responseTimeout: number;
+  /** Milliseconds a response may wait on a client that takes no bytes before the connection is cut; 0 means no limit. */
+  sendTimeout: number;
+  /** Slowest request body in bytes per second of waiting, after a 5 s grace (408 below it); 0 means no limit. */
+  minBodyRate: number;
   /** Milliseconds in-flight requests get to finish on shutdown. */
   gracefulTimeout: number;
   /** Keep request headers whose names contain `_` (dropped by default). */
@@ -206,7 +210,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: "--header-timeout",
     env: "WSGIREF_HEADER_TIMEOUT",
     min: 1,
-    doc: "Time to receive a whole request head once it began; past it, 408 and close.",
+    doc: "Time to receive a whole request head, from the connection's accept (or, on a kept-alive connection, from the next request's first byte); past it, 408 and close.",
     why: "Stops slowloris clients that trickle headers; generous for slow mobile links.",
   },
   {
@@ -238,6 +242,26 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     doc: "Time an app may take to finish a response; past it, 500 (or a cut connection if headers went out). 0 is no limit.",
     why: "Off by default: streaming responses may legitimately run long.",
+  },
+  {
+    name: "sendTimeout",
+    type: "duration",
+    default: 60_000,
+    flag: "--send-timeout",
+    env: "WSGIREF_SEND_TIMEOUT",
+    min: 0,
+    doc: "Longest a response may wait on a client that takes no bytes; past it, the connection is cut and the app's body closed. 0 is no limit.",
+    why: "nginx's send_timeout: a client that stops reading must not hold a socket and its buffered response forever.",
+  },
+  {
+    name: "minBodyRate",
+    type: "integer",
+    default: 240,
+    flag: "--min-body-rate",
+    env: "WSGIREF_MIN_BODY_RATE",
+    min: 0,
+    doc: "Slowest request body, in bytes per second of waiting, after a 5 s grace; slower gets 408 and close, and the app's read fails as a disconnect. 0 is no limit.",
+    why: "Kestrel's MinRequestBodyDataRate: a body trickled just under the body timeout would hold a connection for weeks.",
   },
   {
     name: "gracefulTimeout",

@@ -83,6 +83,7 @@ function sweepInterval(options: ServerOptions): number {
     options.keepAliveTimeout,
     options.bodyTimeout,
     options.responseTimeout,
+    options.sendTimeout,
   ].filter((t) => t > 0);
   return Math.max(25, Math.min(1000, Math.floor(Math.min(...timeouts) / 4)));
 }

@@ -20,7 +20,7 @@ import type { Socket } from "node:net";
 import { inspect } from "node:util";
 import { clientGone } from "../handlers/client-gone.ts";
 import { httpDate } from "../handlers/date.ts";
-import { ServerConnection } from "../http/connection.ts";
+import { ServerConnection, type TimeoutCode } from "../http/connection.ts";
 import { LocalProtocolError, ProtocolError } from "../http/errors.ts";
 import type { RequestHead } from "../http/parser.ts";
 import { BodyFeed } from "./body-feed.ts";
@@ -30,7 +30,7 @@ import { ConnectionExchange } from "./exchange.ts";
 import { ExchangeHandler } from "./handler.ts";
 import { Output } from "./output.ts";
 import type { ReadBuffer } from "./read-buffer.ts";
-import { ConnectionTimer, type Timed } from "./timers.ts";
+import { ConnectionTimer, Progress, type Timed } from "./timers.ts";
 
 /** Buffered request bytes past which the socket is paused until the app reads. */
 const PAUSE_AT = 256 * 1024;
@@ -49,6 +49,9 @@ const FIRST_REQUEST_GRACE = 1000;
  * it still holds after the socket is closed.
  */
 const LINGER_MAX = 5000;
+
+/** How long a request body may arrive at any rate before `minBodyRate` applies (Kestrel's grace). */
+const BODY_RATE_GRACE = 5000;
 
 const EMPTY = new Uint8Array(0);
 
@@ -77,6 +80,8 @@ export class Session implements Timed {
     this.pump();
   };
   private timedOut = false;
+  /** The response bytes the kernel took, watched for `sendTimeout`. */
+  private readonly sendProgress = new Progress();
 
   /** What the handler could not report to the client (its error page failed): log and cut. */
   private readonly onHandlerFailure = (error: unknown): void => {
@@ -119,6 +124,7 @@ export class Session implements Timed {
       get closed() {
         return session.isClosed;
       },
+      now: () => this.timer.now(),
     });
     const session = this;
     this.exchange = new ConnectionExchange(this.conn, this.output, this.feed, ctx, {
@@ -304,7 +310,52 @@ export class Session implements Timed {
     this.pump();
   }
 
-  /** Called by the server's sweep when the timer's deadline passed. */
+  /** Called by the server's sweep: fires the timer if due, then checks the two rates. */
+  sweep(now: number): void {
+    const deadline = this.timer.deadline;
+    if (deadline !== 0 && now >= deadline) this.onTimeout();
+    this.checkSend(now);
+    this.checkBodyRate(now);
+  }
+
+  /**
+   * `sendTimeout`: while response bytes wait in the socket, the bytes the kernel took must
+   * keep growing; a client that stops reading for that long is cut, and its exchange
+   * aborted, so neither its socket nor the response it did not take is held forever.
+   */
+  private checkSend(now: number): void {
+    const ms = this.ctx.options.sendTimeout;
+    const socket = this.socket;
+    const pending = socket.writableLength;
+    if (ms <= 0 || socket.destroyed || pending === 0) {
+      this.sendProgress.reset();
+      return;
+    }
+    if (this.sendProgress.stalled(socket.bytesWritten - pending, now, ms)) {
+      this.ctx.logError(
+        `ERR_SEND_TIMEOUT: ${this.peer.address || "-"} took no response bytes for ${ms} ms (${pending} waiting)`,
+      );
+      this.destroy();
+    }
+  }
+
+  /**
+   * `minBodyRate`: after a grace period, a request body the application is reading must
+   * arrive at this many bytes per second of waiting, or the request gets 408 and the app's
+   * read fails as a disconnect (a body trickled just under the body timeout would
+   * otherwise hold the connection for weeks).
+   */
+  private checkBodyRate(now: number): void {
+    const rate = this.ctx.options.minBodyRate;
+    if (rate <= 0 || this.isClosed || this.head === null || !this.feed.waiting) return;
+    const waited = this.feed.waited(now);
+    if (waited <= BODY_RATE_GRACE || this.feed.received * 1000 >= rate * waited) return;
+    const message = `request body from ${this.peer.address || "-"} arrived at ${Math.floor((this.feed.received * 1000) / waited)} bytes/s, below ${rate}`;
+    this.ctx.logError(`ERR_BODY_TOO_SLOW: ${message}`);
+    this.giveUp("ERR_BODY_TOO_SLOW", message);
+  }
+
+  /** Called when the timer's deadline passed. */
   onTimeout(): void {
     this.timer.clear();
     const kind = this.timer.kind;
@@ -345,10 +396,7 @@ export class Session implements Timed {
    * out yet (then lets the peer read it and close), else cuts the connection. Either way
    * the running exchange is aborted: the application's body is closed now.
    */
-  private giveUp(
-    code: "ERR_HEADER_TIMEOUT" | "ERR_BODY_TIMEOUT" | "ERR_RESPONSE_TIMEOUT",
-    message: string,
-  ): void {
+  private giveUp(code: TimeoutCode, message: string): void {
     this.timedOut = true;
     const bytes = this.conn.timeOut(code, message, { date: httpDate(this.timer.now()) });
     if (bytes === null) {

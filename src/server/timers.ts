@@ -2,8 +2,10 @@
  * The clocks of one connection. A session runs at most one timer at a time, chosen by
  * where it is (reading a head, waiting idle between requests, reading a body, running the
  * application, finishing a graceful shutdown, lingering after its close); the server's
- * sweep (`sweepTimers`, a few times a second) fires those whose deadline passed. The HTTP
- * core keeps no clock: the session asks it for the answer when a timer fires.
+ * sweep (`sweepTimers`, a few times a second) fires those whose deadline passed, and checks
+ * two rates that run beside the timer: a client that takes no response bytes
+ * (`sendTimeout`, with `Progress`) and a request body that arrives too slowly
+ * (`minBodyRate`). The HTTP core keeps no clock: the session asks it for the answer.
  *
  * @module
  */
@@ -13,10 +15,8 @@ export type TimerKind = "header" | "keepAlive" | "body" | "response" | "graceful
 
 /** What the sweep needs of a session. */
 export interface Timed {
-  /** The current timer. */
-  readonly timer: ConnectionTimer;
-  /** Called when the timer's deadline passed. */
-  onTimeout(): void;
+  /** Fires the session's timer if its deadline passed, and checks its rates. */
+  sweep(now: number): void;
 }
 
 /** One connection's timer: a kind and a deadline, read against a clock that tests can drive. */
@@ -61,10 +61,28 @@ export class ConnectionTimer {
   }
 }
 
-/** Fires the timers of `sessions` whose deadline is at or before `now`. */
+/** Fires the timers of `sessions` whose deadline is at or before `now`, and checks their rates. */
 export function sweepTimers(sessions: Iterable<Timed>, now: number): void {
-  for (const session of sessions) {
-    const deadline = session.timer.deadline;
-    if (deadline !== 0 && now >= deadline) session.onTimeout();
+  for (const session of sessions) session.sweep(now);
+}
+
+/** Watches a count of bytes for progress: stalled once it has not moved for a while. */
+export class Progress {
+  private last = -1;
+  private since = 0;
+
+  /** True when `count` has not changed for `ms` up to `now` (the first reading starts the clock). */
+  stalled(count: number, now: number, ms: number): boolean {
+    if (count !== this.last) {
+      this.last = count;
+      this.since = now;
+      return false;
+    }
+    return now - this.since >= ms;
+  }
+
+  /** Forgets the last reading: nothing is waiting. */
+  reset(): void {
+    this.last = -1;
   }
 }

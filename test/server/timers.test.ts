@@ -86,7 +86,7 @@ describe("server timers", () => {
       startResponse("200 OK", [["Content-Type", "text/plain"]]);
       return [];
     };
-    const { socket, send, advance } = clocked(reader, { bodyTimeout: 30_000 });
+    const { socket, send, advance } = clocked(reader, { bodyTimeout: 30_000, minBodyRate: 0 });
     send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
     await tick();
     advance(29_999);
@@ -147,5 +147,69 @@ describe("server timers", () => {
     // The generator waits forever inside an await: its return() is queued, and the
     // handler abandoned it without waiting. What matters is that nothing more is written.
     assert.equal(finished, false);
+  });
+
+  it("cuts a client that takes no response bytes for sendTimeout, and closes the app's body", async () => {
+    let closed = 0;
+    const big: WSGIApplication = (_environ, startResponse) => {
+      startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+      return Object.assign([Buffer.alloc(4096)], { close: () => void closed++ });
+    };
+    const { socket, send, advance } = clocked(big, { sendTimeout: 60_000 });
+    send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    await tick();
+    // The kernel took nothing: everything written is still waiting in the socket.
+    socket.writableLength = socket.bytesWritten;
+    advance(30_000);
+    socket.writableLength -= 1000; // the client read a little: progress
+    advance(1);
+    advance(59_999);
+    assert.equal(socket.destroyed, false);
+    advance(1);
+    assert.equal(socket.destroyed, true);
+    assert.equal(closed, 1);
+  });
+
+  it("answers 408 ERR_BODY_TOO_SLOW to a body trickled below minBodyRate after the grace", async () => {
+    let readError: unknown;
+    const reader: WSGIApplication = async (environ, startResponse) => {
+      try {
+        await environ["wsgi.input"].read();
+      } catch (error) {
+        readError = error;
+      }
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [];
+    };
+    const { socket, send, advance } = clocked(reader, { minBodyRate: 240, bodyTimeout: 30_000 });
+    send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n");
+    for (let i = 0; i < 2; i++) {
+      await tick();
+      advance(2_000);
+      send("a".repeat(100)); // 50 bytes a second: under the body timeout, far under the rate
+    }
+    await tick();
+    assert.equal(socket.written, "", "still within the 5 s grace");
+    advance(2_000);
+    assert.match(socket.written, /^HTTP\/1.1 408 Request Timeout\r\n[\s\S]*ERR_BODY_TOO_SLOW\n$/);
+    await tick();
+    assert.equal((readError as { code?: string }).code, "ECONNRESET");
+  });
+
+  it("lets a body at minBodyRate or faster through", async () => {
+    const reader: WSGIApplication = async (environ, startResponse) => {
+      const body = await environ["wsgi.input"].read();
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [Buffer.from(String(body.length))];
+    };
+    const { socket, send, advance } = clocked(reader, { minBodyRate: 240 });
+    send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3000\r\n\r\n");
+    for (let i = 0; i < 10; i++) {
+      await tick();
+      advance(1_000);
+      send("b".repeat(300));
+    }
+    await tick();
+    assert.match(socket.written, /^HTTP\/1.1 200 OK\r\n[\s\S]*3000$/);
   });
 });

@@ -7,12 +7,16 @@
  *
  * Load: keep-alive GETs, uploads (checked by length and SHA-256), downloads (checked the
  * same way), and injected faults: clients that vanish mid-upload, mid-download and
- * mid-head. Passes when
+ * mid-head. Then slow peers: `SOAK_SLOW` clients (default 200) that request a large
+ * download and never read, and as many that trickle an upload at 1 byte a second, all at
+ * once. Passes when
  *
  * - no request failed but the injected ones, and the error log holds nothing but the
- *   incomplete heads those faults cause;
- * - the server's resident memory at the end is within 20% of its value after warm-up
- *   (the first fifth of the run, at least 3 s);
+ *   incomplete heads those faults cause and the slow peers' ERR_SEND_TIMEOUT and
+ *   ERR_BODY_TOO_SLOW;
+ * - every slow peer was cut by the server (`--send-timeout`, `--min-body-rate`);
+ * - the server's resident memory at the end is at most 10% above its value at the start of
+ *   the measured run (after warm-up: the first fifth of the run, at least 3 s);
  * - its file descriptors are back to the count before the load.
  *
  * Prints the figures; exits 1 on failure. Not part of `npm test`.
@@ -27,6 +31,8 @@ import { fdCount, residentBytes, sleep, startChild, tempDir, waitFor } from "../
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 8);
+const SLOW = Number(process.env.SOAK_SLOW ?? 200);
+const SEND_TIMEOUT_MS = 3000;
 const WARMUP_MS = Math.max(3000, (SECONDS * 1000) / 5);
 const KEEP_ALIVE_MS = 1000;
 const MiB = 1024 * 1024;
@@ -43,6 +49,8 @@ const server = await startChild([
   `${KEEP_ALIVE_MS}ms`,
   "--header-timeout",
   "2s",
+  "--send-timeout",
+  `${SEND_TIMEOUT_MS}ms`,
   "--error-log",
   errorLog,
 ]);
@@ -181,6 +189,58 @@ async function clientLoop(until: number): Promise<void> {
   }
 }
 
+/**
+ * Slow peers, all at once: half request a large download and never read, half trickle an
+ * upload at a byte a second. Resolves when the server has cut them all (or after 30 s)
+ * with how many it cut and the peak of its descriptors and memory meanwhile.
+ */
+async function slowPeers(
+  count: number,
+): Promise<{ cut: number; peakFds: number; peakRss: number }> {
+  let cut = 0;
+  let peakFds = 0;
+  let peakRss = 0;
+  const sample = () => {
+    peakFds = Math.max(peakFds, fdCount(server.pid));
+    peakRss = Math.max(peakRss, residentBytes(server.pid));
+  };
+  const sampler = setInterval(sample, 250);
+  const peers = Array.from({ length: count }, (_, i) => {
+    const stalled = i % 2 === 0;
+    return new Promise<void>((resolve) => {
+      const socket = connect(server.port, "127.0.0.1");
+      let trickle: NodeJS.Timeout | undefined;
+      let gaveUp = false;
+      const giveUp = setTimeout(() => {
+        gaveUp = true;
+        socket.destroy();
+      }, 30_000);
+      // The server ends the connection (408, or a reset for a reader that took nothing).
+      socket.on("error", () => socket.destroy());
+      socket.on("end", () => socket.destroy());
+      socket.on("close", () => {
+        if (!gaveUp) cut++;
+        clearInterval(trickle);
+        clearTimeout(giveUp);
+        resolve();
+      });
+      if (stalled) {
+        socket.pause();
+        socket.write(`GET /download?bytes=${64 * MiB} HTTP/1.1\r\nHost: soak\r\n\r\n`);
+        // Reads nothing until the server gave up, then sees its close.
+        setTimeout(() => socket.resume(), SEND_TIMEOUT_MS + 2000);
+      } else {
+        socket.write(`POST /upload HTTP/1.1\r\nHost: soak\r\nContent-Length: ${MiB}\r\n\r\n`);
+        trickle = setInterval(() => socket.write("x"), 1000);
+      }
+    });
+  });
+  await Promise.all(peers);
+  clearInterval(sampler);
+  sample();
+  return { cut, peakFds, peakRss };
+}
+
 const mb = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
 let failed = false;
 try {
@@ -199,6 +259,7 @@ try {
   await Promise.all([warm, ...Array.from({ length: CLIENTS }, () => clientLoop(until))]);
   clearInterval(sampler);
   await agent.close();
+  const slow = await slowPeers(SLOW);
 
   // Idle: keep-alive connections time out, lingering ones are cut, memory settles.
   const released = await waitFor(() => fdCount(server.pid) <= fdsBefore, KEEP_ALIVE_MS + 8000);
@@ -212,7 +273,9 @@ try {
     .filter(
       (line) =>
         line !== "" &&
-        !/ERR_INCOMPLETE_MESSAGE 400 from |more rejected requests not logged/.test(line),
+        !/ERR_INCOMPLETE_MESSAGE 400 from |more rejected requests not logged|ERR_SEND_TIMEOUT|ERR_BODY_TOO_SLOW/.test(
+          line,
+        ),
     );
 
   const total = Object.values(counts).reduce((n, c) => n + c.ok + c.failed, 0);
@@ -230,7 +293,10 @@ try {
   out.write(
     `  resident memory: ${mb(rssStart)} at start, ${mb(rssWarm)} after warm-up, peak ${mb(Math.max(...samples, 0))}, ${mb(rssEnd)} at the end (${(growth * 100).toFixed(1)}%)\n`,
   );
-  out.write(`  file descriptors: ${fdsBefore} before, ${fdsAfter} after\n`);
+  out.write(
+    `  slow peers: ${SLOW} (half stalled readers, half trickled uploads), ${slow.cut} cut by the server; peak ${slow.peakFds} descriptors, ${mb(slow.peakRss)}\n`,
+  );
+  out.write(`  file descriptors: ${fdsBefore} at the start, ${fdsAfter} at the end\n`);
   out.write(
     `  error log: ${log.split("\n").filter(Boolean).length} lines, ${unexpected.length} unexpected\n`,
   );
@@ -239,8 +305,9 @@ try {
   if (errors > 0) problems.push(`${errors} requests failed: ${failures.join("; ")}`);
   if (unexpected.length > 0)
     problems.push(`unexpected error log lines: ${unexpected.slice(0, 5).join(" | ")}`);
-  if (Math.abs(growth) > 0.2)
-    problems.push(`resident memory changed by ${(growth * 100).toFixed(1)}% after warm-up`);
+  if (growth > 0.1)
+    problems.push(`resident memory grew by ${(growth * 100).toFixed(1)}% after warm-up`);
+  if (slow.cut < SLOW) problems.push(`only ${slow.cut} of ${SLOW} slow peers were cut`);
   if (!released) problems.push(`file descriptors: ${fdsBefore} before, ${fdsAfter} after`);
   if (server.child.exitCode !== null) problems.push(`the server exited (${server.child.exitCode})`);
   for (const p of problems) out.write(`FAIL: ${p}\n`);
