@@ -2,22 +2,25 @@
  * WSGI environment utilities: Python's `wsgiref.util`.
  *
  * Functions that read the environ (`guessScheme`, `applicationUri`, `requestUri`),
- * change it (`shiftPathInfo`, `setupTestingDefaults`), tell hop-by-hop headers apart
- * (`isHopByHop`), wrap a file as a response body (`FileWrapper`), and convert PEP 3333
- * native strings to and from text (`decodeNative`, `encodeNative`). Each gives the same
- * result as CPython's function for the same input.
+ * change it (`shiftPathInfo`, `setupTestingDefaults`) and tell hop-by-hop headers apart
+ * (`isHopByHop`), each with the same result as CPython's function for the same input.
+ * The file wrapper (`FileWrapper`, util/file-wrapper.ts) and the PEP 3333 native-string
+ * helpers (`decodeNative`, `encodeNative`, util/native.ts) are re-exported here, where
+ * Python keeps them.
  *
  * @module
  */
-import { close as closeFd, read as readFd } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 import { BodyInputStream, TextErrorStream } from "./streams.ts";
-import type {
-  FileLike,
-  FileWrapperFactory,
-  FileWrapper as FileWrapperShape,
-  WSGIEnvironment,
-} from "./types.ts";
+import type { WSGIEnvironment } from "./types.ts";
+
+export { FileHandleReader, FileWrapper, fileWrapper } from "./util/file-wrapper.ts";
+export {
+  decodeNative,
+  type EncodingErrors,
+  encodeNative,
+  type NativeEncoding,
+  unquoteLatin1,
+} from "./util/native.ts";
 
 /** Reads an optional environ key that must be a string when present (Python's `environ.get`). */
 function optionalString(environ: object, key: string): string | undefined {
@@ -269,254 +272,4 @@ export function isHopByHop(headerName: string): boolean {
     default:
       return false;
   }
-}
-
-/**
- * A `FileLike` over a `node:fs/promises` `FileHandle`, whose `read` takes a buffer
- * rather than a size. `FileWrapper` builds one when given a handle; `handle` is the
- * original, for servers that want its `fd`.
- */
-export class FileHandleReader implements FileLike {
-  /** The wrapped handle. */
-  readonly handle: FileHandle;
-
-  /** Wraps `handle`; reads continue from the handle's current position. */
-  constructor(handle: FileHandle) {
-    this.handle = handle;
-  }
-
-  /** Reads at most `size` bytes from the current position; empty at the end of the file. */
-  async read(size: number): Promise<Uint8Array> {
-    const buffer = Buffer.alloc(size);
-    const { bytesRead } = await this.handle.read(buffer, 0, size, null);
-    return bytesRead === size ? buffer : buffer.subarray(0, bytesRead);
-  }
-
-  /** Closes the handle. */
-  close(): Promise<void> {
-    return this.handle.close();
-  }
-}
-
-/** Tells a `FileHandle` from a `FileLike`: Node does not export the class to test against. */
-function isFileHandle(value: FileLike | FileHandle): value is FileHandle {
-  const v = value as Partial<FileHandle>;
-  return (
-    typeof v.fd === "number" && typeof v.readFile === "function" && typeof v.stat === "function"
-  );
-}
-
-/** Reads at most `size` bytes from a file descriptor at its current position. */
-function readFromFd(fd: number, size: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const buffer = Buffer.alloc(size);
-    readFd(fd, buffer, 0, size, null, (error, bytesRead) => {
-      if (error) reject(error);
-      else resolve(bytesRead === size ? buffer : buffer.subarray(0, bytesRead));
-    });
-  });
-}
-
-/**
- * Turns a file into a response body (PEP 3333 "Optional Platform-Specific File Handling"):
- * iterating it with `for await` reads `blksize` bytes at a time until a read comes back
- * empty, and after that it yields nothing more, even if the file grows. Breaking out of a
- * loop leaves the file where it was, so another loop carries on from there.
- *
- * The file may be a `FileLike` (its `read(n)` may return bytes or a promise of bytes), a
- * `node:fs/promises` `FileHandle`, or a numeric file descriptor; reads start at its current
- * position. `close()` closes it (once; later calls do nothing), after which iterating throws.
- *
- * @example
- * const wrapper = new FileWrapper(await open("index.html"), 64 * 1024);
- * for await (const chunk of wrapper) socket.write(chunk);
- * await wrapper.close();
- */
-export class FileWrapper implements FileWrapperShape {
-  /** What is read: the `FileLike` or descriptor given, or a `FileHandleReader` over a handle. */
-  readonly filelike: FileLike | number;
-  /** The most bytes each read asks for. */
-  readonly blksize: number;
-  private exhausted = false;
-  private closed = false;
-
-  /**
-   * @param filelike a `FileLike`, a `FileHandle`, or a file descriptor
-   * @param blksize how many bytes to read at a time (a positive integer; default 8192)
-   */
-  constructor(filelike: FileLike | FileHandle | number, blksize = 8192) {
-    if (!Number.isSafeInteger(blksize) || blksize <= 0) {
-      throw new RangeError(`FileWrapper blksize must be a positive integer, got ${blksize}`);
-    }
-    if (typeof filelike === "number") {
-      if (!Number.isInteger(filelike) || filelike < 0) {
-        throw new TypeError(`FileWrapper needs a valid file descriptor, got ${filelike}`);
-      }
-      this.filelike = filelike;
-    } else if (typeof filelike === "object" && filelike !== null && isFileHandle(filelike)) {
-      this.filelike = new FileHandleReader(filelike);
-    } else if (
-      typeof filelike === "object" &&
-      filelike !== null &&
-      typeof (filelike as FileLike).read === "function"
-    ) {
-      this.filelike = filelike as FileLike;
-    } else {
-      throw new TypeError(
-        "FileWrapper needs a file-like object with read(size), a FileHandle or a file descriptor",
-      );
-    }
-    this.blksize = blksize;
-  }
-
-  /** Reads the next chunk; an empty one means the end. */
-  private async readChunk(): Promise<Uint8Array> {
-    if (typeof this.filelike === "number") return readFromFd(this.filelike, this.blksize);
-    const data: unknown = await this.filelike.read(this.blksize);
-    if (!(data instanceof Uint8Array)) {
-      const got = typeof data === "string" ? "a string" : typeof data;
-      throw new TypeError(`FileWrapper: read() must return bytes (a Uint8Array), got ${got}`);
-    }
-    return data;
-  }
-
-  /** Yields the file's chunks, `blksize` bytes at most each, until a read comes back empty. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
-    while (!this.exhausted) {
-      if (this.closed) throw new Error("FileWrapper: cannot read, it was closed");
-      const chunk = await this.readChunk();
-      if (chunk.length === 0) {
-        this.exhausted = true;
-        return;
-      }
-      yield chunk;
-    }
-  }
-
-  /**
-   * Closes the wrapped file: `FileHandle.close()`, `fs.close()` for a descriptor, or the
-   * file-like object's `close()` if it has one. Only the first call does anything, so a
-   * descriptor is never closed twice.
-   */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const filelike = this.filelike;
-    if (typeof filelike === "number") {
-      await new Promise<void>((resolve, reject) => {
-        closeFd(filelike, (error) => (error ? reject(error) : resolve()));
-      });
-    } else {
-      await filelike.close?.();
-    }
-  }
-}
-
-/**
- * The `wsgi.file_wrapper` a server puts in the environ: `fileWrapper(f, blksize)` is
- * `new FileWrapper(f, blksize)`.
- *
- * @example return environ["wsgi.file_wrapper"]?.(fd) ?? new FileWrapper(fd);
- */
-export function fileWrapper(
-  filelike: FileLike | FileHandle | number,
-  blksize?: number,
-): FileWrapper {
-  return new FileWrapper(filelike, blksize);
-}
-// It must fit the environ's `wsgi.file_wrapper` slot (it also takes a FileHandle).
-fileWrapper satisfies FileWrapperFactory;
-
-/** The encodings `decodeNative` and `encodeNative` convert between text and bytes with. */
-export type NativeEncoding = "utf-8" | "utf8" | "latin1";
-
-/** What to do with bytes that do not decode, or text that does not encode. */
-export type EncodingErrors = "strict" | "replace";
-
-/** An unpaired UTF-16 surrogate: text that has no UTF-8 form. */
-const LONE_SURROGATE = /\p{Cs}/u;
-
-function checkEncoding(encoding: string, caller: string): void {
-  if (encoding !== "utf-8" && encoding !== "utf8" && encoding !== "latin1") {
-    throw new RangeError(`${caller}: unsupported encoding ${JSON.stringify(encoding)}`);
-  }
-}
-
-/**
- * Turns a PEP 3333 native string (one char per byte, as environ values are) back into
- * text: its bytes are decoded as `encoding`, UTF-8 by default. With `errors` `"strict"`
- * (the default) bytes that are not valid UTF-8 throw; with `"replace"` they become U+FFFD.
- *
- * @throws TypeError when `value` has a char above U+00FF (it is not a native string), or
- *   when it does not decode and `errors` is `"strict"`.
- * @example decodeNative(environ.PATH_INFO) // "/caf%C3%A9" arrives as "/cafÃ©"; this gives "/café"
- */
-export function decodeNative(
-  value: string,
-  encoding: NativeEncoding = "utf-8",
-  errors: EncodingErrors = "strict",
-): string {
-  checkEncoding(encoding, "decodeNative()");
-  for (let i = 0; i < value.length; i++) {
-    if (value.charCodeAt(i) > 0xff) {
-      throw new TypeError(
-        `decodeNative(): not a native (latin-1) string: ${JSON.stringify(value[i])} at index ${i}`,
-      );
-    }
-  }
-  if (encoding === "latin1") return value;
-  try {
-    return new TextDecoder("utf-8", { fatal: errors === "strict", ignoreBOM: true }).decode(
-      Buffer.from(value, "latin1"),
-    );
-  } catch {
-    throw new TypeError(`decodeNative(): ${JSON.stringify(value)} is not valid UTF-8`);
-  }
-}
-
-/**
- * Turns text into a PEP 3333 native string, for headers or environ values: the text is
- * encoded as `encoding` (UTF-8 by default) and each byte becomes one char. With `errors`
- * `"strict"` (the default) text that cannot be encoded throws (a char above U+00FF for
- * latin-1, a lone surrogate for UTF-8); with `"replace"` it becomes `?` or U+FFFD.
- *
- * @example encodeNative("/café") // "/cafÃ©"
- */
-export function encodeNative(
-  text: string,
-  encoding: NativeEncoding = "utf-8",
-  errors: EncodingErrors = "strict",
-): string {
-  checkEncoding(encoding, "encodeNative()");
-  if (encoding === "latin1") {
-    let out = "";
-    for (const ch of text) {
-      if (ch.charCodeAt(0) <= 0xff) {
-        out += ch;
-      } else if (errors === "replace") {
-        out += "?";
-      } else {
-        throw new TypeError(`encodeNative(): ${JSON.stringify(ch)} cannot be encoded as latin-1`);
-      }
-    }
-    return out;
-  }
-  if (errors === "strict" && LONE_SURROGATE.test(text)) {
-    throw new TypeError(`encodeNative(): ${JSON.stringify(text)} has a lone surrogate`);
-  }
-  return Buffer.from(text, "utf8").toString("latin1");
-}
-
-/**
- * Percent-decodes a path into a PEP 3333 native string, each byte one char, as
- * `urllib.parse.unquote(path, "iso-8859-1")` does: every server builds `PATH_INFO` with
- * it. An invalid escape (`%zz`, a lone `%`) is left as it is.
- *
- * @example unquoteLatin1("/caf%C3%A9") // "/cafÃ©"
- */
-export function unquoteLatin1(path: string): string {
-  if (!path.includes("%")) return path;
-  return path.replace(/%([0-9A-Fa-f]{2})/g, (_m, digits: string) =>
-    String.fromCharCode(Number.parseInt(digits, 16)),
-  );
 }

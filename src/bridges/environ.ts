@@ -24,7 +24,7 @@ import type { ErrorStream } from "../types.ts";
 
 // The rules every gateway shares, from their one owner.
 export { defaultPort, hostVars } from "../http/host.ts";
-export { unquoteLatin1 } from "../util.ts";
+export { unquoteLatin1 } from "../util/native.ts";
 
 /**
  * Percent-encodes the chars of a request target that may not appear on the wire: text

@@ -42,7 +42,8 @@ import type {
   WSGIEnvironment,
 } from "../types.ts";
 import { WRAPPED_CHUNKS } from "../types.ts";
-import { FileWrapper, guessScheme } from "../util.ts";
+import { FileWrapper } from "../util/file-wrapper.ts";
+import { guessScheme } from "../util.ts";
 import { clientGone, isClientGone } from "./client-gone.ts";
 import { httpDate } from "./date.ts";
 import { readEnviron } from "./environ.ts";

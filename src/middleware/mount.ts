@@ -6,7 +6,8 @@
  * @module
  */
 import type { WSGIApplication, WSGIEnvironment } from "../types.ts";
-import { encodeNative, shiftPathInfo } from "../util.ts";
+import { encodeNative } from "../util/native.ts";
+import { shiftPathInfo } from "../util.ts";
 import { plainResponse } from "./respond.ts";
 
 /** Options of `mount`. */

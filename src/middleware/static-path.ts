@@ -17,7 +17,7 @@
 import type { BigIntStats } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { decodeNative } from "../util.ts";
+import { decodeNative } from "../util/native.ts";
 
 /** A request path split into file-name segments (UTF-8 text). */
 export interface RequestPath {

@@ -15,7 +15,7 @@ import type {
   WSGIApplication,
   WSGIEnvironment,
 } from "../types.ts";
-import { FileWrapper } from "../util.ts";
+import { FileWrapper } from "../util/file-wrapper.ts";
 import { evaluatePreconditions, ifRangeAllows, type Validators } from "./conditional.ts";
 import { FileSlice } from "./file-slice.ts";
 import { contentTypeFor } from "./mime.ts";

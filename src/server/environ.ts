@@ -10,7 +10,7 @@ import { environKey } from "../http/environ-key.ts";
 import { joinFieldValues } from "../http/fields.ts";
 import { hostVars } from "../http/host.ts";
 import type { RequestHead } from "../http/parser.ts";
-import { unquoteLatin1 } from "../util.ts";
+import { unquoteLatin1 } from "../util/native.ts";
 import type { ServerContext } from "./context.ts";
 
 /** The client's address and port, as `REMOTE_ADDR` and `REMOTE_PORT` give them. */

@@ -12,7 +12,7 @@ import { GatewayHandler } from "../handlers/gateway.ts";
 import type { Headers } from "../headers.ts";
 import { ProtocolError } from "../http/errors.ts";
 import type { ErrorStream, InputStream, WSGIEnvironment } from "../types.ts";
-import { FileHandleReader, FileWrapper } from "../util.ts";
+import { FileHandleReader, FileWrapper } from "../util/file-wrapper.ts";
 
 const readAsync = promisify(read);
 const fstatAsync = promisify(fstat);

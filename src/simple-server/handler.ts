@@ -17,7 +17,7 @@ import { httpDate } from "../handlers/date.ts";
 import { inputLimit } from "../handlers/input-limit.ts";
 import { BodyInputStream, TextErrorStream } from "../streams.ts";
 import type { ErrorStream, WSGIApplication } from "../types.ts";
-import { unquoteLatin1 } from "../util.ts";
+import { unquoteLatin1 } from "../util/native.ts";
 import { pyFormat, pyRepr, pySplit, pyStrip } from "./python.ts";
 import { SocketReader } from "./reader.ts";
 import {
