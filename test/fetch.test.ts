@@ -227,6 +227,22 @@ describe("toFetchHandler", () => {
   });
 });
 
+describe("toFetchHandler: repeated Cookie lines", () => {
+  it("joins them with '; ' as the server does, though Fetch's Headers joined them with ', '", async () => {
+    let cookie: unknown;
+    const handler = toFetchHandler((environ, startResponse) => {
+      cookie = environ.HTTP_COOKIE;
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [];
+    });
+    const headers = new Headers();
+    headers.append("Cookie", "a=1");
+    headers.append("Cookie", "b=2; c=3");
+    await handler(new Request("http://h/", { headers }));
+    assert.equal(cookie, "a=1; b=2; c=3");
+  });
+});
+
 describe("toFetchHandler: maxBodySize", () => {
   let called = 0;
   const reader: WSGIApplication = async (environ, startResponse) => {

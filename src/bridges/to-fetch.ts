@@ -101,6 +101,9 @@ export function toFetchHandler(app: WSGIApplication, options: ToFetchOptions = {
       SERVER_PROTOCOL: "HTTP/1.1",
     };
     addHeaders(vars, request.headers, options);
+    // Fetch's Headers joined repeated Cookie lines with ", "; a cookie-octet holds no comma
+    // (RFC 6265 §4.1.1), so every ", " came from that join: undo it as the server joins them.
+    if (vars.HTTP_COOKIE?.includes(",")) vars.HTTP_COOKIE = vars.HTTP_COOKIE.replace(/,\s*/g, "; ");
     vars.HTTP_HOST ??= url.host;
     if ((declaredLength(vars) ?? 0) > (options.maxBodySize ?? MAX_BODY_SIZE)) {
       return Promise.resolve(tooLarge());
