@@ -54,6 +54,12 @@ export interface ServerOptions {
   errorLog: string;
   /** The `Server` header and `SERVER_SOFTWARE`; empty sends none. */
   serverHeader: string;
+  /** Milliseconds a worker may go without a heartbeat before it is killed and replaced; 0 is off. */
+  workerTimeout: number;
+  /** Requests in flight in one worker before new ones get 503; 0 is no limit. */
+  maxConcurrency: number;
+  /** The listen backlog: connections the kernel queues before they are accepted. */
+  backlog: number;
 }
 
 /** One row of the options table. */
@@ -285,6 +291,36 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "WSGIREF_SERVER_HEADER",
     doc: "The Server header and SERVER_SOFTWARE; empty sends no Server header.",
     why: "Names the software without its version.",
+  },
+  {
+    name: "workerTimeout",
+    type: "duration",
+    default: 30_000,
+    flag: "--worker-timeout",
+    env: "WSGIREF_WORKER_TIMEOUT",
+    min: 0,
+    doc: "With --workers > 1: a worker whose event loop does not answer the primary's heartbeat for this long (an app stuck in a loop) is killed with SIGKILL, logged with the request it was serving, and replaced. 0 turns the watchdog off.",
+    why: "gunicorn's --timeout: long enough for any synchronous work a worker should do at once.",
+  },
+  {
+    name: "maxConcurrency",
+    type: "integer",
+    default: 0,
+    flag: "--max-concurrency",
+    env: "WSGIREF_MAX_CONCURRENCY",
+    min: 0,
+    doc: "Requests in flight in one worker before new ones are answered 503 with Retry-After: 1 and Connection: close, without calling the app. 0 is no limit.",
+    why: "Off, as uvicorn's --limit-concurrency: the right number depends on the app.",
+  },
+  {
+    name: "backlog",
+    type: "integer",
+    default: 2048,
+    flag: "--backlog",
+    env: "WSGIREF_BACKLOG",
+    min: 1,
+    doc: "The listen backlog: connections the kernel queues before the server accepts them (capped by net.core.somaxconn).",
+    why: "gunicorn's default; the kernel caps it anyway.",
   },
 ];
 
