@@ -8,13 +8,56 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import type { ProtocolError } from "../http/errors.ts";
 import { type Limits, resolveLimits } from "../http/limits.ts";
 import { TextErrorStream } from "../streams.ts";
-import type { ErrorStream, WSGIApplication } from "../types.ts";
-import { type AccessRecord, formatAccess } from "./access-log.ts";
+import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../types.ts";
+import { type AccessRecord, escapeLogField, formatAccess } from "./access-log.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 
 /** Rejected-request log lines allowed per second before the rest are counted, not printed. */
 const REJECTIONS_PER_SECOND = 10;
+
+/** A request the server is answering: what the logs and the watchdog say about it. */
+export interface InFlight {
+  /** The request method. */
+  readonly method: string;
+  /** The request target as received (path and query). */
+  readonly path: string;
+  /** When the app was called (ms since the epoch). */
+  readonly startedAt: number;
+}
+
+const encoder = new TextEncoder();
+/**
+ * The answer to a request over `maxConcurrency`: the app is not called. (The session
+ * closes the connection after it, which adds `Connection: close`: WSGI apps may not send
+ * hop-by-hop headers themselves.)
+ */
+const OVERLOADED_BODY = encoder.encode("Service Unavailable: too many requests in flight\n");
+const overloaded: WSGIApplication = (_environ, startResponse) => {
+  startResponse("503 Service Unavailable", [
+    ["Content-Type", "text/plain; charset=utf-8"],
+    ["Retry-After", "1"],
+  ]);
+  return [OVERLOADED_BODY];
+};
+
+/**
+ * A request's `wsgi.errors`: each line written starts with the timestamp, the pid, and the
+ * request's method and path, so an application's traceback says which request failed.
+ */
+class RequestErrorStream extends TextErrorStream {
+  constructor(write: (line: string) => void, method: string, path: string) {
+    let atLineStart = true;
+    super((text) => {
+      if (text === "") return;
+      const prefix = atLineStart
+        ? `[${new Date().toISOString()}] [${process.pid}] [${method} ${path}] `
+        : "";
+      atLineStart = text.endsWith("\n");
+      write(prefix + text);
+    });
+  }
+}
 
 /**
  * A log destination: `-` is stderr, anything else a file appended to. `reopen` opens the
@@ -63,8 +106,16 @@ class LogFile {
 
 /** The state shared by a server's sessions. */
 export class ServerContext {
-  /** The application. */
-  readonly app: WSGIApplication;
+  /** The application; SIGHUP to a single-process server swaps in a reloaded one. */
+  app: WSGIApplication;
+  /** The app that answers a request over `maxConcurrency` (503, `Retry-After: 1`). */
+  readonly overloadedApp: WSGIApplication = overloaded;
+  /** The requests being answered, by environ, oldest first. */
+  readonly inFlight = new Map<WSGIEnvironment | Record<string, string>, InFlight>();
+  /** Called when a request starts (the worker's heartbeat keeps the newest one for the watchdog). */
+  onRequestStarted: ((request: InFlight) => void) | null = null;
+  /** Called when the last request in flight finished. */
+  onIdle: (() => void) | null = null;
   /** The resolved options. */
   readonly options: ServerOptions;
   /** The protocol core's limits, from the options (resolved once, for every connection). */
@@ -93,6 +144,8 @@ export class ServerContext {
   private rejectionsInWindow = 0;
   private suppressed = 0;
   private idleListeners: Array<() => void> = [];
+  private overloadWindow = 0;
+  private overloadCount = 0;
 
   constructor(app: WSGIApplication, options: ServerOptions, multiprocess: boolean) {
     this.app = app;
@@ -137,6 +190,52 @@ export class ServerContext {
       return;
     }
     this.logError(`${error.code} ${error.status} from ${peer}: ${error.message}`);
+  }
+
+  /**
+   * Called when a request's head arrived, before the app: false means the worker already
+   * has `maxConcurrency` requests in flight, and the request gets `overloadedApp` (503).
+   * Every request, admitted or not, is ended with `requestFinished`.
+   */
+  requestStarted(environ: Record<string, string>): boolean {
+    const max = this.options.maxConcurrency;
+    if (max > 0 && this.inFlight.size >= max) {
+      this.logOverload();
+      return false;
+    }
+    const request: InFlight = {
+      method: environ.REQUEST_METHOD ?? "-",
+      path: environ.RAW_URI ?? environ.PATH_INFO ?? "-",
+      startedAt: Date.now(),
+    };
+    this.inFlight.set(environ, request);
+    this.onRequestStarted?.(request);
+    return true;
+  }
+
+  /** Called when a request's exchange is over (after the app and the response). */
+  requestFinished(environ: Record<string, string>): void {
+    if (this.inFlight.delete(environ) && this.inFlight.size === 0) this.onIdle?.();
+  }
+
+  /** The `wsgi.errors` of one request: error log lines that name the request. */
+  requestErrors(environ: Record<string, string>): ErrorStream {
+    const method = escapeLogField(environ.REQUEST_METHOD ?? "-");
+    const path = escapeLogField(environ.RAW_URI ?? environ.PATH_INFO ?? "-");
+    return new RequestErrorStream(this.writeError, method, path);
+  }
+
+  /** Logs refused requests at most once a second, with how many there were. */
+  private logOverload(): void {
+    this.overloadCount++;
+    const second = Math.floor(Date.now() / 1000);
+    if (second === this.overloadWindow) return;
+    this.overloadWindow = second;
+    const count = this.overloadCount;
+    this.overloadCount = 0;
+    this.logError(
+      `ERR_OVERLOADED 503: ${count} request(s) refused since the last report: ${this.inFlight.size} in flight, --max-concurrency ${this.options.maxConcurrency}`,
+    );
   }
 
   /** Reopens the log files at their paths, after logrotate (or someone) moved them away. */

@@ -151,7 +151,7 @@ export class Session implements Exchange {
   }
 
   get errors() {
-    return this.ctx.errorStream;
+    return this.ctx.requestErrors(this.cgiVars);
   }
 
   /** True while a request is being answered. */
@@ -290,9 +290,13 @@ export class Session implements Exchange {
     this.input = head.hasBody
       ? new BodyInputStream(this.bodySource, Number.POSITIVE_INFINITY)
       : NO_BODY;
+    const admitted = this.ctx.requestStarted(this.cgiVars);
+    if (!admitted) this.conn.closeAfterResponse();
     const handler = new ExchangeHandler(this, this.ctx.serverSoftware);
     try {
-      handler.handle(this.ctx.app)?.catch(this.onHandlerFailure);
+      handler
+        .handle(admitted ? this.ctx.app : this.ctx.overloadedApp)
+        ?.catch(this.onHandlerFailure);
     } catch (error) {
       this.onHandlerFailure(error);
     }
@@ -398,9 +402,11 @@ export class Session implements Exchange {
     if (this.rejected && this.requestError !== null) status = String(this.requestError.status);
     const head = this.head;
     this.head = null;
+    if (head !== null) this.ctx.requestFinished(this.cgiVars);
     if (head !== null && this.ctx.accessLog !== null) {
       this.ctx.accessLog({
-        remoteAddr: this.peer.address || "-",
+        // After the app ran: a proxyFix in front of it put the client's address there.
+        remoteAddr: this.cgiVars.REMOTE_ADDR || this.peer.address || "-",
         requestLine: `${head.method} ${head.target} ${head.version}`,
         status: status === undefined ? 0 : Number(status.slice(0, 3)),
         // A HEAD response carries no body, whatever the app returned.
