@@ -1,0 +1,147 @@
+/**
+ * The worker's side of the hung-worker watchdog (and of recycling). A cluster worker's
+ * event loop sends the primary a heartbeat every `beatInterval`; the primary (workers.ts)
+ * kills a worker whose heartbeats stop for `workerTimeout` and replaces it.
+ *
+ * A worker stuck in a loop cannot say which request it was serving, and reporting every
+ * request to the primary would cost a message each. So the worker also runs a small
+ * thread that shares memory with it: the event loop writes the newest request in flight
+ * there (a few hundred nanoseconds, no system call) and counts its beats; when the beats
+ * stop for most of `workerTimeout`, the thread writes the stuck request to the error log,
+ * just before the primary's kill.
+ *
+ * @module
+ */
+import { Worker } from "node:worker_threads";
+import type { InFlight } from "./context.ts";
+
+/** A worker's heartbeat: its event loop runs. */
+export interface Beat {
+  /** Marks the message as a heartbeat. */
+  readonly wsgiref: "beat";
+}
+
+/** A worker's request to be replaced gracefully: it served its quota, or grew too large. */
+export interface RecycleRequest {
+  /** Marks the message as a recycle request. */
+  readonly wsgiref: "recycle";
+  /** Why, for the log: `max-requests` or `max-worker-memory`. */
+  readonly reason: string;
+}
+
+/** A message a worker sends to the primary about its health. */
+export type WorkerReport = Beat | RecycleRequest;
+
+/** True when `message` is a worker's heartbeat or recycle request. */
+export function isWorkerReport(message: unknown): message is WorkerReport {
+  const kind = (message as { wsgiref?: unknown } | null)?.wsgiref;
+  return kind === "beat" || kind === "recycle";
+}
+
+/** How often a worker beats for a given watchdog timeout: four beats per timeout, at most 1 s apart. */
+export function beatInterval(workerTimeout: number): number {
+  return Math.max(50, Math.min(1000, Math.floor(workerTimeout / 4)));
+}
+
+/** Shared memory layout: beat count, request text length, start time, request text. */
+const BEATS = 0;
+const LENGTH = 1;
+const STARTED_AT = 8;
+const TEXT = 16;
+const TEXT_MAX = 1008;
+
+/**
+ * The thread that names a stuck request. It cannot use the IPC channel, so it writes the
+ * line itself, to the error log's file descriptor.
+ */
+const WATCHER_SOURCE = `
+const { workerData } = require("node:worker_threads");
+const { writeSync, openSync } = require("node:fs");
+const { buffer, interval, timeout, errorLog, pid } = workerData;
+const ints = new Int32Array(buffer, 0, 2);
+const view = new DataView(buffer);
+const bytes = new Uint8Array(buffer);
+let seen = Atomics.load(ints, 0);
+let seenAt = Date.now();
+let reported = false;
+setInterval(() => {
+  const now = Date.now();
+  const beats = Atomics.load(ints, 0);
+  if (beats !== seen) {
+    seen = beats;
+    seenAt = now;
+    reported = false;
+    return;
+  }
+  if (reported || now - seenAt < timeout - interval) return;
+  reported = true;
+  const length = Atomics.load(ints, 1);
+  const what = length === 0
+    ? "while no request was in flight"
+    : "while serving " + Buffer.from(bytes.subarray(${TEXT}, ${TEXT} + length)).toString("utf8").replace(/[\\0-\\x1f\\x7f]/g, "?") +
+      " (for " + ((now - view.getFloat64(${STARTED_AT}, true)) / 1000).toFixed(1) + " s)";
+  const line = "[" + new Date(now).toISOString() + "] [" + pid + "] WORKER TIMEOUT: the event loop has not run for " +
+    ((now - seenAt) / 1000).toFixed(1) + " s " + what + "; the primary kills this worker\\n";
+  try {
+    if (errorLog === "-") writeSync(2, line);
+    else writeSync(openSync(errorLog, "a"), line);
+  } catch {}
+}, Math.max(10, Math.floor(interval / 4)));
+`;
+
+const encoder = new TextEncoder();
+
+/** Sends heartbeats from a cluster worker and keeps the newest request where the watcher thread sees it. */
+export class Heartbeat {
+  private readonly timer: NodeJS.Timeout;
+  private readonly ints: Int32Array;
+  private readonly view: DataView;
+  private readonly text: Uint8Array;
+  private readonly watcher: Worker;
+
+  /**
+   * @param interval milliseconds between beats (see `beatInterval`)
+   * @param timeout the watchdog's timeout, `workerTimeout`
+   * @param errorLog where the watcher writes: `-` (stderr) or a file path
+   */
+  constructor(interval: number, timeout: number, errorLog: string) {
+    const buffer = new SharedArrayBuffer(TEXT + TEXT_MAX);
+    this.ints = new Int32Array(buffer, 0, 2);
+    this.view = new DataView(buffer);
+    this.text = new Uint8Array(buffer, TEXT, TEXT_MAX);
+    this.watcher = new Worker(WATCHER_SOURCE, {
+      eval: true,
+      workerData: { buffer, interval, timeout, errorLog, pid: process.pid },
+      stdout: false,
+      stderr: false,
+    });
+    this.watcher.unref();
+    this.timer = setInterval(() => this.beat(), interval);
+    this.timer.unref();
+    this.beat();
+  }
+
+  /** Records the newest request in flight, for the watcher to name if the loop stops now. */
+  requestStarted(request: InFlight): void {
+    const { written } = encoder.encodeInto(`${request.method} ${request.path}`, this.text);
+    this.view.setFloat64(STARTED_AT, request.startedAt, true);
+    Atomics.store(this.ints, LENGTH, written);
+  }
+
+  /** Records that no request is in flight any more. */
+  idle(): void {
+    Atomics.store(this.ints, LENGTH, 0);
+  }
+
+  /** Stops beating and ends the watcher thread. */
+  stop(): void {
+    clearInterval(this.timer);
+    void this.watcher.terminate();
+  }
+
+  private beat(): void {
+    Atomics.add(this.ints, BEATS, 1);
+    const beat: Beat = { wsgiref: "beat" };
+    if (process.connected) process.send?.(beat);
+  }
+}
