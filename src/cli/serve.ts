@@ -52,7 +52,17 @@ export async function runServe(command: ServeCommand): Promise<number> {
     await server.close();
     return 0;
   }
-  const server = await serve(app, { ...options, handleSignals: true });
+  const spec = command.app;
+  // SIGHUP to a single-process server loads the app's file again (its workers, if any,
+  // are replaced by new processes instead).
+  const reload =
+    spec === undefined
+      ? undefined
+      : async () => {
+          const fresh = await loadApp(spec);
+          return command.validate ? validator(fresh) : fresh;
+        };
+  const server = await serve(app, { ...options, handleSignals: true, loadApp: reload });
   const where = server.address;
   // With several workers the primary speaks for them all.
   if (!cluster.isWorker) {

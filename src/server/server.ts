@@ -12,6 +12,7 @@ import { type AddressInfo, createServer, type Server as NetServer, type Socket }
 import { createServer as createTlsServer } from "node:tls";
 import type { WSGIApplication } from "../types.ts";
 import { ServerContext } from "./context.ts";
+import { beatInterval, Heartbeat } from "./heartbeat.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
 import { acceptIntoReadBuffers, type ReadBuffer } from "./read-buffer.ts";
@@ -29,6 +30,13 @@ import {
 export interface ServeOptions extends Partial<ServerOptions> {
   /** Shut down gracefully on SIGTERM/SIGINT, roll workers on SIGHUP, reopen logs on SIGUSR1. Default false. */
   handleSignals?: boolean;
+  /**
+   * Loads the application anew: with `handleSignals`, SIGHUP to a single-process server
+   * calls it and serves new requests with the result (requests in flight finish on the
+   * old one); if it throws, the error is logged and the old app kept. Without it, SIGHUP
+   * is logged and ignored.
+   */
+  loadApp?: (() => Promise<WSGIApplication>) | undefined;
 }
 
 /** A running server. */
@@ -64,7 +72,7 @@ export async function serve(
   app: WSGIApplication,
   given: ServeOptions = {},
 ): Promise<RunningServer> {
-  const { handleSignals = false, ...rest } = given;
+  const { handleSignals = false, loadApp, ...rest } = given;
   const options = resolveOptions(rest);
   if (options.workers > 1 && cluster.isPrimary) return runPrimary(options, handleSignals);
   return listen(
@@ -72,6 +80,7 @@ export async function serve(
     options,
     handleSignals && !cluster.isWorker,
     cluster.isWorker || options.workers > 1,
+    loadApp,
   );
 }
 
@@ -91,6 +100,7 @@ async function listen(
   options: ServerOptions,
   handleSignals: boolean,
   multiprocess: boolean,
+  loadApp: (() => Promise<WSGIApplication>) | undefined,
 ): Promise<RunningServer> {
   const ctx = new ServerContext(app, options, multiprocess);
   const onSocket = (socket: Socket, reads: ReadBuffer | null = null) => {
@@ -119,8 +129,8 @@ async function listen(
       server.off("error", reject);
       resolve();
     };
-    if (options.path) server.listen(options.path, done);
-    else server.listen(options.port, options.host, done);
+    if (options.path) server.listen({ path: options.path, backlog: options.backlog }, done);
+    else server.listen({ port: options.port, host: options.host, backlog: options.backlog }, done);
   });
   server.on("error", (error) => ctx.logError(`server error: ${error.message}`));
   // A plain connection reads into a buffer of its own (see read-buffer.ts).
@@ -130,6 +140,15 @@ async function listen(
     ctx.serverName =
       options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
     ctx.serverPort = String(address.port);
+  }
+
+  const heartbeat =
+    cluster.isWorker && options.workerTimeout > 0
+      ? new Heartbeat(beatInterval(options.workerTimeout), options.workerTimeout, options.errorLog)
+      : null;
+  if (heartbeat) {
+    ctx.onRequestStarted = (request) => heartbeat.requestStarted(request);
+    ctx.onIdle = () => heartbeat.idle();
   }
 
   const sweep = setInterval(() => {
@@ -159,6 +178,7 @@ async function listen(
       await stopped;
       await released;
       clearInterval(sweep);
+      heartbeat?.stop();
       removeSignals();
       await ctx.closeLogs();
       resolveClosed();
@@ -174,11 +194,36 @@ async function listen(
     else if (message === REOPEN_LOGS_MESSAGE) reopenLogs();
   };
   const ignore = () => {};
+  let reloading = false;
+  const onHup = () => {
+    if (loadApp === undefined) {
+      ctx.logError("SIGHUP: this server was given no way to reload its app; ignored");
+      return;
+    }
+    if (reloading) return;
+    reloading = true;
+    ctx.logError("SIGHUP: reloading the app");
+    loadApp()
+      .then(
+        (fresh) => {
+          ctx.app = fresh;
+          ctx.logError("SIGHUP: reloaded; new requests go to the new app");
+        },
+        (error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          ctx.logError(`SIGHUP: reload failed, keeping the old app: ${reason}`);
+        },
+      )
+      .finally(() => {
+        reloading = false;
+      });
+  };
   const removeSignals = addProcessListeners([
     ...(handleSignals
       ? ([
           ["SIGTERM", onSignal],
           ["SIGINT", onSignal],
+          ["SIGHUP", onHup],
           ["SIGUSR1", reopenLogs],
         ] as const)
       : []),
@@ -190,7 +235,9 @@ async function listen(
           ["message", onWorkerMessage],
           ["SIGINT", ignore],
           ["SIGTERM", stopWorker],
-          // systemd's `kill` signals every process of the service, workers included.
+          // systemd's `kill` signals every process of the service, workers included: the
+          // primary rolls the workers on SIGHUP; one of its own must not end this one.
+          ["SIGHUP", ignore],
           ["SIGUSR1", reopenLogs],
         ] as const)
       : []),
