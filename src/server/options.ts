@@ -60,6 +60,12 @@ export interface ServerOptions {
   maxConcurrency: number;
   /** The listen backlog: connections the kernel queues before they are accepted. */
   backlog: number;
+  /** Requests a worker serves before it is replaced gracefully; 0 is never. */
+  maxRequests: number;
+  /** Up to this many more requests, chosen at random per worker, so workers do not recycle together. */
+  maxRequestsJitter: number;
+  /** Resident memory (bytes) past which a worker is replaced gracefully; 0 is no limit. */
+  maxWorkerMemory: number;
 }
 
 /** One row of the options table. */
@@ -321,6 +327,36 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 1,
     doc: "The listen backlog: connections the kernel queues before the server accepts them (capped by net.core.somaxconn).",
     why: "gunicorn's default; the kernel caps it anyway.",
+  },
+  {
+    name: "maxRequests",
+    type: "integer",
+    default: 0,
+    flag: "--max-requests",
+    env: "WSGIREF_MAX_REQUESTS",
+    min: 0,
+    doc: "With --workers > 1: a worker that served this many requests is replaced gracefully (its successor listens first; requests in flight finish). 0 is never.",
+    why: "Off, as in gunicorn: a simple guard against slow memory leaks, when needed.",
+  },
+  {
+    name: "maxRequestsJitter",
+    type: "integer",
+    default: 0,
+    flag: "--max-requests-jitter",
+    env: "WSGIREF_MAX_REQUESTS_JITTER",
+    min: 0,
+    doc: "Adds a random 0 to N requests to --max-requests per worker, so the workers do not all recycle at once.",
+    why: "gunicorn's max_requests_jitter; off with --max-requests.",
+  },
+  {
+    name: "maxWorkerMemory",
+    type: "size",
+    default: 0,
+    flag: "--max-worker-memory",
+    env: "WSGIREF_MAX_WORKER_MEMORY",
+    min: 0,
+    doc: "With --workers > 1: a worker whose resident memory (RSS) passes this size, checked every second, is replaced gracefully. 0 is no limit.",
+    why: "pm2's max_memory_restart; off because the right size depends on the app.",
   },
 ];
 

@@ -16,6 +16,7 @@ import { beatInterval, Heartbeat } from "./heartbeat.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
 import { acceptIntoReadBuffers, type ReadBuffer } from "./read-buffer.ts";
+import { Recycler } from "./recycle.ts";
 import { Session } from "./session.ts";
 import { clearStaleSocket } from "./unix-socket.ts";
 import {
@@ -146,10 +147,17 @@ async function listen(
     cluster.isWorker && options.workerTimeout > 0
       ? new Heartbeat(beatInterval(options.workerTimeout), options.workerTimeout, options.errorLog)
       : null;
-  if (heartbeat) {
-    ctx.onRequestStarted = (request) => heartbeat.requestStarted(request);
-    ctx.onIdle = () => heartbeat.idle();
+  const recycler = cluster.isWorker && Recycler.wanted(options) ? new Recycler(options) : null;
+  if (!cluster.isWorker && Recycler.wanted(options)) {
+    ctx.logError("--max-requests and --max-worker-memory need --workers 2 or more; ignored");
   }
+  if (heartbeat || recycler) {
+    ctx.onRequestStarted = (request) => {
+      heartbeat?.requestStarted(request);
+      recycler?.requestStarted();
+    };
+  }
+  if (heartbeat) ctx.onIdle = () => heartbeat.idle();
 
   const sweep = setInterval(() => {
     const now = Date.now();
@@ -179,6 +187,7 @@ async function listen(
       await released;
       clearInterval(sweep);
       heartbeat?.stop();
+      recycler?.stop();
       removeSignals();
       await ctx.closeLogs();
       resolveClosed();
