@@ -5,11 +5,13 @@
  * @module
  */
 import { createWriteStream, type WriteStream } from "node:fs";
+import type { Headers } from "../headers.ts";
 import type { ProtocolError } from "../http/errors.ts";
 import { type Limits, resolveLimits } from "../http/limits.ts";
 import { TextErrorStream } from "../streams.ts";
 import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../types.ts";
 import { type AccessRecord, escapeLogField, formatAccess } from "./access-log.ts";
+import { callRequestHook, type ServerHooks } from "./hooks.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 
@@ -116,6 +118,8 @@ export class ServerContext {
   onRequestStarted: ((request: InFlight) => void) | null = null;
   /** Called when the last request in flight finished. */
   onIdle: (() => void) | null = null;
+  /** The hooks of the config file (`preRequest` and `postRequest` run here). */
+  hooks: ServerHooks | undefined = undefined;
   /** The resolved options. */
   readonly options: ServerOptions;
   /** The protocol core's limits, from the options (resolved once, for every connection). */
@@ -210,13 +214,33 @@ export class ServerContext {
     };
     this.inFlight.set(environ, request);
     this.onRequestStarted?.(request);
+    const preRequest = this.hooks?.preRequest;
+    if (preRequest) callRequestHook(preRequest, "preRequest", this.logHookError, [environ]);
     return true;
   }
 
-  /** Called when a request's exchange is over (after the app and the response). */
-  requestFinished(environ: Record<string, string>): void {
-    if (this.inFlight.delete(environ) && this.inFlight.size === 0) this.onIdle?.();
+  /**
+   * Called when a request's exchange is over (after the app and the response), with the
+   * status and headers the app gave (undefined if it gave none).
+   */
+  requestFinished(
+    environ: Record<string, string>,
+    status: string | undefined,
+    headers: Headers | undefined,
+  ): void {
+    const request = this.inFlight.get(environ);
+    if (request === undefined) return;
+    this.inFlight.delete(environ);
+    if (this.inFlight.size === 0) this.onIdle?.();
+    const postRequest = this.hooks?.postRequest;
+    if (postRequest) {
+      const args = [environ, status, headers, Date.now() - request.startedAt];
+      callRequestHook(postRequest, "postRequest", this.logHookError, args);
+    }
   }
+
+  /** Logs a hook's failure to the error log. */
+  readonly logHookError = (line: string): void => this.logError(line);
 
   /** The `wsgi.errors` of one request: error log lines that name the request. */
   requestErrors(environ: Record<string, string>): ErrorStream {

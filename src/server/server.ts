@@ -13,6 +13,7 @@ import { createServer as createTlsServer } from "node:tls";
 import type { WSGIApplication } from "../types.ts";
 import { ServerContext } from "./context.ts";
 import { beatInterval, Heartbeat } from "./heartbeat.ts";
+import { callHook, runOnStarting, type ServerHooks } from "./hooks.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
 import { acceptIntoReadBuffers, type ReadBuffer } from "./read-buffer.ts";
@@ -38,6 +39,8 @@ export interface ServeOptions extends Partial<ServerOptions> {
    * is logged and ignored.
    */
   loadApp?: (() => Promise<WSGIApplication>) | undefined;
+  /** Server hooks (see hooks.ts); `wsgiref serve --config FILE` passes the file's. */
+  hooks?: ServerHooks | undefined;
 }
 
 /** A running server. */
@@ -73,16 +76,16 @@ export async function serve(
   app: WSGIApplication,
   given: ServeOptions = {},
 ): Promise<RunningServer> {
-  const { handleSignals = false, loadApp, ...rest } = given;
+  const { handleSignals = false, loadApp, hooks, ...rest } = given;
   const options = resolveOptions(rest);
-  if (options.workers > 1 && cluster.isPrimary) return runPrimary(options, handleSignals);
-  return listen(
-    app,
-    options,
-    handleSignals && !cluster.isWorker,
-    cluster.isWorker || options.workers > 1,
+  if (!cluster.isWorker) await runOnStarting(hooks, options);
+  if (options.workers > 1 && cluster.isPrimary) return runPrimary(options, handleSignals, hooks);
+  return listen(app, options, {
+    handleSignals: handleSignals && !cluster.isWorker,
+    multiprocess: cluster.isWorker || options.workers > 1,
     loadApp,
-  );
+    hooks,
+  });
 }
 
 /** How often the sweep looks for expired timers, at least. */
@@ -99,11 +102,22 @@ function sweepInterval(options: ServerOptions): number {
 async function listen(
   app: WSGIApplication,
   options: ServerOptions,
-  handleSignals: boolean,
-  multiprocess: boolean,
-  loadApp: (() => Promise<WSGIApplication>) | undefined,
+  how: {
+    handleSignals: boolean;
+    multiprocess: boolean;
+    loadApp: (() => Promise<WSGIApplication>) | undefined;
+    hooks: ServerHooks | undefined;
+  },
 ): Promise<RunningServer> {
-  const ctx = new ServerContext(app, options, multiprocess);
+  const { handleSignals, loadApp, hooks } = how;
+  const ctx = new ServerContext(app, options, how.multiprocess);
+  ctx.hooks = hooks;
+  const single = !cluster.isWorker;
+  const hookLog = ctx.logHookError;
+  if (cluster.isWorker) {
+    const id = cluster.worker?.id ?? 0;
+    await callHook(hooks, "postFork", hookLog, { pid: process.pid, id });
+  }
   const onSocket = (socket: Socket, reads: ReadBuffer | null = null) => {
     if (ctx.closing) {
       socket.destroy();
@@ -190,6 +204,7 @@ async function listen(
       recycler?.stop();
       removeSignals();
       await ctx.closeLogs();
+      if (single) await callHook(hooks, "onExit", hookLog);
       resolveClosed();
     })();
     return closing;
@@ -212,7 +227,8 @@ async function listen(
     if (reloading) return;
     reloading = true;
     ctx.logError("SIGHUP: reloading the app");
-    loadApp()
+    callHook(hooks, "onReload", hookLog)
+      .then(loadApp)
       .then(
         (fresh) => {
           ctx.app = fresh;
@@ -251,6 +267,9 @@ async function listen(
         ] as const)
       : []),
   ]);
+
+  if (single)
+    await callHook(hooks, "whenReady", hookLog, { address, pid: process.pid, workers: 1 });
 
   return {
     address,

@@ -111,6 +111,9 @@ export class Session implements Exchange {
     this.destroy();
   };
 
+  /** The response headers that went out, for the postRequest hook. */
+  private responseHeaders: Headers | undefined = undefined;
+
   /** A malformed request body found while the app read it, or null. */
   requestError: ProtocolError | null = null;
 
@@ -371,6 +374,7 @@ export class Session implements Exchange {
   }
 
   writeHead(status: string, headers: Headers, more: boolean): void | Promise<void> {
+    this.responseHeaders = headers;
     const head = this.conn.sendResponseHead(status, headers, {
       date: httpDate(this.now()),
       close: this.ctx.closing,
@@ -402,7 +406,8 @@ export class Session implements Exchange {
     if (this.rejected && this.requestError !== null) status = String(this.requestError.status);
     const head = this.head;
     this.head = null;
-    if (head !== null) this.ctx.requestFinished(this.cgiVars);
+    if (head !== null) this.ctx.requestFinished(this.cgiVars, status, this.responseHeaders);
+    this.responseHeaders = undefined;
     if (head !== null && this.ctx.accessLog !== null) {
       this.ctx.accessLog({
         // After the app ran: a proxyFix in front of it put the client's address there.

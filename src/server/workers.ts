@@ -25,6 +25,7 @@
 import cluster, { type Worker } from "node:cluster";
 import type { AddressInfo } from "node:net";
 import { beatInterval, isWorkerReport } from "./heartbeat.ts";
+import { callHook, type ServerHooks } from "./hooks.ts";
 import type { ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
 import type { RunningServer } from "./server.ts";
@@ -64,9 +65,12 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export async function runPrimary(
   options: ServerOptions,
   handleSignals: boolean,
+  hooks?: ServerHooks,
 ): Promise<RunningServer> {
   if (options.path) await clearStaleSocket(options.path);
   const log = (line: string) => process.stderr.write(`wsgiref: ${line}\n`);
+  /** Why a worker is being stopped, when it is not a plain stop. */
+  const endings = new Map<Worker, "timeout" | "recycle">();
   const live = new Map<Worker, WorkerState>();
   const starting = new Set<Worker>();
   const retiring = new Set<Worker>();
@@ -121,10 +125,19 @@ export async function runPrimary(
       });
       worker.once("exit", (code, signal) => {
         starting.delete(worker);
-        const state = live.get(worker);
         live.delete(worker);
         const planned = stopping || retiring.delete(worker);
         const how = signal ?? `code ${code}`;
+        const ending = endings.get(worker);
+        endings.delete(worker);
+        const cause = !listening ? "start" : (ending ?? (planned ? "stop" : "crash"));
+        void callHook(hooks, "workerExit", log, {
+          pid: worker.process.pid ?? 0,
+          id: worker.id,
+          code,
+          signal,
+          cause,
+        });
         if (!listening) {
           const error = new WorkerStartError(
             `worker ${worker.process.pid} exited (${how}) before it listened; see its error above`,
@@ -134,11 +147,11 @@ export async function runPrimary(
           return;
         }
         if (!planned) {
-          if (state?.cause === "timeout") log(`starting a new worker for ${worker.process.pid}`);
+          if (ending === "timeout") log(`starting a new worker for ${worker.process.pid}`);
           else log(`worker ${worker.process.pid} died (${how}); starting a new one`);
           replace();
         }
-        if (stopping && live.size === 0) finish();
+        if (stopping && live.size === 0) void finish();
       });
     });
 
@@ -169,11 +182,17 @@ export async function runPrimary(
     for (let n = live.size + starting.size + retries.size; n < target; n++) replace();
   };
 
-  const finish = () => {
+  let finished: Promise<void> | undefined;
+  const finish = (): Promise<void> => {
+    finished ??= finishOnce();
+    return finished;
+  };
+  const finishOnce = async () => {
     clearInterval(watchdog);
     for (const timer of retries) clearTimeout(timer);
     retries.clear();
     removeSignals();
+    await callHook(hooks, "onExit", log);
     resolveClosed();
   };
 
@@ -197,6 +216,7 @@ export async function runPrimary(
       // The successor failed (broken code on disk): keep the old worker serving.
       const state = live.get(worker);
       if (state) delete state.cause;
+      endings.delete(worker);
       return;
     }
     if (!live.has(worker)) return;
@@ -211,6 +231,7 @@ export async function runPrimary(
     for (const [worker, state] of live) {
       if (state.cause === "timeout" || now - state.lastBeat <= options.workerTimeout) continue;
       state.cause = "timeout";
+      endings.set(worker, "timeout");
       // The worker's own watcher thread logged the request it is stuck in (heartbeat.ts).
       log(
         `worker ${worker.process.pid} timed out: no heartbeat for ${seconds(now - state.lastBeat)}; killing it (SIGKILL)`,
@@ -235,7 +256,7 @@ export async function runPrimary(
           else worker.once("exit", () => resolve());
         });
       await Promise.all([...[...live.keys()].map(retire), ...[...starting].map(exited)]);
-      finish();
+      await finish();
     })();
     return closing;
   };
@@ -274,7 +295,8 @@ export async function runPrimary(
     // A SIGHUP during a roll is ignored: the roll already loads the newest code.
     if (rolling || stopping) return;
     rolling = true;
-    roll()
+    callHook(hooks, "onReload", log)
+      .then(roll)
       .catch((error: Error) => {
         log(`rolling restart failed: ${error.message}`);
         fillUp();
@@ -326,6 +348,7 @@ export async function runPrimary(
     throw error;
   }
   failStart = () => {};
+  await callHook(hooks, "whenReady", log, { address, pid: process.pid, workers: target });
 
   return {
     get address() {
