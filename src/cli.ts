@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { CliError } from "./cli/load-app.ts";
+import { HookError } from "./server/hooks.ts";
 import {
   formatDefault,
   OPTIONS,
@@ -35,8 +36,14 @@ export interface ServeCommand {
   validate: boolean;
   /** Restart when a file changes. */
   reload: boolean;
-  /** Options given on the command line (the rest come from WSGIREF_* and defaults). */
+  /** Options given on the command line (the rest come from WSGIREF_*, the config file and defaults). */
   options: Partial<ServerOptions>;
+  /** `--config FILE`: a JS/TS module of options and hooks. */
+  config?: string | undefined;
+  /** `--print-config`: print the effective options with their sources and exit. */
+  printConfig?: boolean;
+  /** `--check-config`: load the config and the app, report, exit 0 or 2. */
+  checkConfig?: boolean;
 }
 
 /** What `wsgiref call` was asked to do. */
@@ -62,6 +69,10 @@ const SERVE_FLAGS: Record<string, string> = {
   "--server": "production | simple: the production server (default) or the reference one",
   "--validate": "wrap the application in wsgiref/validate's validator",
   "--reload": "restart the server when a file under the current directory changes",
+  "--config FILE":
+    "a .ts/.js module whose default export holds options and hooks (see docs/operations.md)",
+  "--print-config": "print each effective option and where it came from, then exit",
+  "--check-config": "load the config and the app, report problems, exit 0 (ok) or 2",
 };
 
 /** The `--help` text, generated from the options table. */
@@ -131,6 +142,9 @@ function parseServe(args: readonly string[]): ServeCommand {
     };
     if (flag === "--validate") command.validate = true;
     else if (flag === "--reload") command.reload = true;
+    else if (flag === "--config") command.config = value();
+    else if (flag === "--print-config") command.printConfig = true;
+    else if (flag === "--check-config") command.checkConfig = true;
     else if (flag === "--server") {
       const v = value();
       if (v !== "production" && v !== "simple") {
@@ -215,6 +229,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const code = (error as { code?: string }).code;
     if (
       error instanceof WorkerStartError ||
+      error instanceof HookError ||
       code === "EADDRINUSE" ||
       code === "EACCES" ||
       code === "EADDRNOTAVAIL"

@@ -9,7 +9,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import cluster from "node:cluster";
 import { watch } from "node:fs";
 import type { ServeCommand } from "../cli.ts";
-import { resolveOptions } from "../server/options.ts";
+import { formatConfig, layerOptions, loadConfig } from "../server/config.ts";
 import { serve } from "../server/server.ts";
 import type { WSGIApplication } from "../types.ts";
 import { validator } from "../validate.ts";
@@ -29,18 +29,26 @@ export async function runServe(command: ServeCommand): Promise<number> {
     process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
   }
   const { demoApp, makeServer } = await import("../simple-server.ts");
-  let app: WSGIApplication = command.app === undefined ? demoApp : await loadApp(command.app);
-  if (command.validate) app = validator(app);
+  const config = command.config === undefined ? undefined : await loadConfig(command.config);
   const given = { ...command.options };
   // `wsgiref` alone serves the demo on all interfaces, like CPython's `python -m wsgiref.simple_server`.
   if (
     command.app === undefined &&
     given.host === undefined &&
-    process.env.WSGIREF_HOST === undefined
+    process.env.WSGIREF_HOST === undefined &&
+    config?.options.host === undefined
   ) {
     given.host = "0.0.0.0";
   }
-  const options = resolveOptions(given);
+  const layered = layerOptions(given, process.env, config?.options);
+  if (command.printConfig) {
+    process.stdout.write(formatConfig(layered, config?.file));
+    return 0;
+  }
+  const options = layered.options;
+  if (command.checkConfig) return checkConfig(command, config?.file);
+  let app: WSGIApplication = command.app === undefined ? demoApp : await loadApp(command.app);
+  if (command.validate) app = validator(app);
   if (command.server === "simple") {
     const server = await makeServer(options.host, options.port, app);
     const { address, port } = server.address;
@@ -62,7 +70,12 @@ export async function runServe(command: ServeCommand): Promise<number> {
           const fresh = await loadApp(spec);
           return command.validate ? validator(fresh) : fresh;
         };
-  const server = await serve(app, { ...options, handleSignals: true, loadApp: reload });
+  const server = await serve(app, {
+    ...options,
+    handleSignals: true,
+    loadApp: reload,
+    hooks: config?.hooks,
+  });
   const where = server.address;
   // With several workers the primary speaks for them all.
   if (!cluster.isWorker) {
@@ -74,6 +87,22 @@ export async function runServe(command: ServeCommand): Promise<number> {
     );
   }
   await server.closed;
+  return 0;
+}
+
+/**
+ * `--check-config`: the options and config file already passed; loads the app too and
+ * prints one line. Every problem exits 2, as a usage error.
+ */
+async function checkConfig(command: ServeCommand, file: string | undefined): Promise<number> {
+  try {
+    if (command.app !== undefined) await loadApp(command.app);
+  } catch (error) {
+    process.stderr.write(`wsgiref: error: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const what = [file && `config ${file}`, command.app && `app ${command.app}`].filter(Boolean);
+  process.stdout.write(`wsgiref: ${what.join(" and ") || "the options"} OK\n`);
   return 0;
 }
 
