@@ -154,8 +154,12 @@ function parseServe(args: readonly string[]): ServeCommand {
     } else if (BY_FLAG.has(flag)) {
       const spec = BY_FLAG.get(flag) as OptionSpec;
       try {
-        options[spec.name] =
+        const parsed =
           spec.type === "boolean" && inline === undefined ? true : parseOption(spec, value());
+        // A list flag repeats: each one adds to it.
+        const before = options[spec.name];
+        options[spec.name] =
+          Array.isArray(before) && Array.isArray(parsed) ? [...before, ...parsed] : parsed;
       } catch (error) {
         if (error instanceof OptionError) throw new CliError(error.message);
         throw error;

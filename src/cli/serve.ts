@@ -9,6 +9,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import cluster from "node:cluster";
 import { watch } from "node:fs";
 import type { ServeCommand } from "../cli.ts";
+import { parseBind } from "../server/bind.ts";
 import { formatConfig, layerOptions, loadConfig } from "../server/config.ts";
 import { serve } from "../server/server.ts";
 import type { WSGIApplication } from "../types.ts";
@@ -46,6 +47,8 @@ export async function runServe(command: ServeCommand): Promise<number> {
     return 0;
   }
   const options = layered.options;
+  // A bad --bind address is a usage error (exit 2), found before anything starts.
+  for (const address of options.bind ?? []) parseBind(address);
   if (command.checkConfig) return checkConfig(command, config?.file);
   let app: WSGIApplication = command.app === undefined ? demoApp : await loadApp(command.app);
   if (command.validate) app = validator(app);
@@ -76,15 +79,18 @@ export async function runServe(command: ServeCommand): Promise<number> {
     loadApp: reload,
     hooks: config?.hooks,
   });
-  const where = server.address;
-  // With several workers the primary speaks for them all.
+  // With several workers the primary speaks for them all: one line per address.
   if (!cluster.isWorker) {
     const scheme = options.key ? "HTTPS" : "HTTP";
-    process.stdout.write(
-      typeof where === "string"
-        ? `Serving ${scheme} on unix:${where} ...\n`
-        : `Serving ${scheme} on ${where.address} port ${where.port} ...\n`,
-    );
+    for (const where of server.addresses) {
+      process.stdout.write(
+        typeof where !== "string"
+          ? `Serving ${scheme} on ${where.address} port ${where.port} ...\n`
+          : where.startsWith("fd://")
+            ? `Serving ${scheme} on ${where} ...\n`
+            : `Serving ${scheme} on unix:${where} ...\n`,
+      );
+    }
   }
   await server.closed;
   return 0;

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { AddressInfo } from "node:net";
 import { Worker } from "node:worker_threads";
 import type { InFlight } from "./context.ts";
 
@@ -27,6 +28,19 @@ export interface RecycleRequest {
   readonly wsgiref: "recycle";
   /** Why, for the log: `max-requests` or `max-worker-memory`. */
   readonly reason: string;
+}
+
+/** A worker's report that it listens on every endpoint, and where. */
+export interface ListeningReport {
+  /** Marks the message as a listening report. */
+  readonly wsgiref: "listening";
+  /** Where it listens: host and port, or a Unix socket path. */
+  readonly addresses: (AddressInfo | string)[];
+}
+
+/** True when `message` is a worker's listening report. */
+export function isListeningReport(message: unknown): message is ListeningReport {
+  return (message as { wsgiref?: unknown } | null)?.wsgiref === "listening";
 }
 
 /** A message a worker sends to the primary about its health. */

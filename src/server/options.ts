@@ -8,7 +8,7 @@
  */
 
 /** The kinds of value an option takes, and how its text form is read. */
-export type OptionType = "string" | "integer" | "size" | "duration" | "boolean" | "enum";
+export type OptionType = "string" | "integer" | "size" | "duration" | "boolean" | "enum" | "list";
 
 /** The production server's settings, as `serve(app, options)` takes them. */
 export interface ServerOptions {
@@ -66,6 +66,8 @@ export interface ServerOptions {
   maxRequestsJitter: number;
   /** Resident memory (bytes) past which a worker is replaced gracefully; 0 is no limit. */
   maxWorkerMemory: number;
+  /** Addresses to listen on (`HOST:PORT`, `[IPv6]:PORT`, `unix:PATH`, `fd://N`) instead of host/port. */
+  bind: string[] | undefined;
 }
 
 /** One row of the options table. */
@@ -358,6 +360,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: "With --workers > 1: a worker whose resident memory (RSS) passes this size, checked every second, is replaced gracefully. 0 is no limit.",
     why: "pm2's max_memory_restart; off because the right size depends on the app.",
   },
+  {
+    name: "bind",
+    type: "list",
+    default: undefined,
+    flag: "--bind",
+    env: "WSGIREF_BIND",
+    doc: "Listen on this address instead of --host/--port: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N. Repeat the flag (or separate with commas in the variable) to listen on several at once.",
+    why: "Off: --host and --port are the shorthand for one TCP address.",
+  },
 ];
 
 /** The defaults of every option, from the table. */
@@ -404,6 +415,11 @@ export function parseOption(spec: OptionSpec, text: string): ServerOptions[keyof
   switch (spec.type) {
     case "string":
       return text;
+    case "list":
+      return text
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "");
     case "boolean":
       if (["1", "true", "yes", "on", ""].includes(t)) return true;
       if (["0", "false", "no", "off"].includes(t)) return false;
@@ -444,6 +460,14 @@ export function checkOptions(options: ServerOptions): void {
   for (const spec of OPTIONS) {
     const value = options[spec.name];
     if (spec.default === undefined && value === undefined) continue;
+    if (spec.type === "list") {
+      if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
+        throw new OptionError(
+          `${spec.name} must be a list of strings, got ${JSON.stringify(value)}`,
+        );
+      }
+      continue;
+    }
     const expected =
       spec.type === "string" || spec.type === "enum"
         ? "string"

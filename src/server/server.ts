@@ -7,19 +7,18 @@
  * @module
  */
 import cluster from "node:cluster";
-import { readFileSync } from "node:fs";
-import { type AddressInfo, createServer, type Server as NetServer, type Socket } from "node:net";
-import { createServer as createTlsServer } from "node:tls";
+import type { AddressInfo, Socket } from "node:net";
 import type { WSGIApplication } from "../types.ts";
+import { endpointsOf } from "./bind.ts";
 import { ServerContext } from "./context.ts";
-import { beatInterval, Heartbeat } from "./heartbeat.ts";
+import { beatInterval, Heartbeat, type ListeningReport } from "./heartbeat.ts";
 import { callHook, runOnStarting, type ServerHooks } from "./hooks.ts";
+import { addressesOf, closeListeners, openListeners } from "./listeners.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
-import { acceptIntoReadBuffers, type ReadBuffer } from "./read-buffer.ts";
+import type { ReadBuffer } from "./read-buffer.ts";
 import { Recycler } from "./recycle.ts";
 import { Session } from "./session.ts";
-import { clearStaleSocket } from "./unix-socket.ts";
 import {
   RELEASED_MESSAGE,
   REOPEN_LOGS_MESSAGE,
@@ -45,8 +44,10 @@ export interface ServeOptions extends Partial<ServerOptions> {
 
 /** A running server. */
 export interface RunningServer {
-  /** Where it listens: host and port, or the Unix socket path. */
+  /** Where it listens: host and port, or the Unix socket path (the first, with several). */
   readonly address: AddressInfo | string;
+  /** Every address it listens on (several with `bind` or socket activation). */
+  readonly addresses: readonly (AddressInfo | string)[];
   /** Settles when the server has stopped. */
   readonly closed: Promise<void>;
   /** The resolved options. */
@@ -125,36 +126,20 @@ async function listen(
     }
     new Session(socket, ctx, reads);
   };
-  const tls = Boolean(options.key && options.cert);
-  let server: NetServer;
-  if (tls) {
-    server = createTlsServer(
-      { key: readFileSync(options.key!), cert: readFileSync(options.cert!), allowHalfOpen: true },
-      onSocket,
-    );
-    server.on("tlsClientError", () => {});
-  } else {
-    server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => onSocket(socket));
+  const endpoints = endpointsOf(options);
+  const servers = await openListeners(endpoints, options, onSocket, (m) => ctx.logError(m));
+  const addresses = addressesOf(servers);
+  if (cluster.isWorker) {
+    const report: ListeningReport = { wsgiref: "listening", addresses };
+    process.send?.(report);
   }
-  // In a worker the cluster primary listens (and cleared the path before forking).
-  if (options.path && !cluster.isWorker) await clearStaleSocket(options.path);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    const done = () => {
-      server.off("error", reject);
-      resolve();
-    };
-    if (options.path) server.listen({ path: options.path, backlog: options.backlog }, done);
-    else server.listen({ port: options.port, host: options.host, backlog: options.backlog }, done);
-  });
-  server.on("error", (error) => ctx.logError(`server error: ${error.message}`));
-  // A plain connection reads into a buffer of its own (see read-buffer.ts).
-  if (!tls) acceptIntoReadBuffers(server, onSocket);
-  const address = server.address() as AddressInfo | string;
-  if (typeof address !== "string") {
-    ctx.serverName =
-      options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
-    ctx.serverPort = String(address.port);
+  const address = addresses[0] as AddressInfo | string;
+  const tcp = addresses.find((a): a is AddressInfo => typeof a !== "string");
+  if (tcp !== undefined) {
+    // --host as given ("localhost" stays so); a --bind or inherited socket's own address.
+    const host = endpoints[0]?.kind === "tcp" && !options.bind?.length ? options.host : tcp.address;
+    ctx.serverName = host === "0.0.0.0" || host === "::" || host === undefined ? "localhost" : host;
+    ctx.serverPort = String(tcp.port);
   }
 
   const heartbeat =
@@ -189,7 +174,7 @@ async function listen(
   const close = (): Promise<void> => {
     closing ??= (async () => {
       ctx.closing = true;
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const stopped = closeListeners(servers);
       const released = cluster.isWorker ? releasedByPrimary() : undefined;
       for (const session of ctx.sessions) session.shutdown();
       const grace = setTimeout(() => {
@@ -273,6 +258,7 @@ async function listen(
 
   return {
     address,
+    addresses,
     closed,
     options,
     close,

@@ -24,7 +24,8 @@
  */
 import cluster, { type Worker } from "node:cluster";
 import type { AddressInfo } from "node:net";
-import { beatInterval, isWorkerReport } from "./heartbeat.ts";
+import { endpointsOf, INHERITED_FDS_VAR, inheritedFds } from "./bind.ts";
+import { beatInterval, isListeningReport, isWorkerReport } from "./heartbeat.ts";
 import { callHook, type ServerHooks } from "./hooks.ts";
 import type { ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
@@ -67,7 +68,15 @@ export async function runPrimary(
   handleSignals: boolean,
   hooks?: ServerHooks,
 ): Promise<RunningServer> {
-  if (options.path) await clearStaleSocket(options.path);
+  const inherited = inheritedFds();
+  const endpoints = endpointsOf(options, inherited);
+  for (const endpoint of endpoints) {
+    if (endpoint.kind === "unix") await clearStaleSocket(endpoint.path);
+  }
+  // Workers serve the sockets systemd passed to this process (node:cluster's primary
+  // holds them and hands out the connections).
+  const workerEnv: Record<string, string> = { WSGIREF_WORKER: "1" };
+  if (inherited > 0) workerEnv[INHERITED_FDS_VAR] = String(inherited);
   const log = (line: string) => process.stderr.write(`wsgiref: ${line}\n`);
   /** Why a worker is being stopped, when it is not a plain stop. */
   const endings = new Map<Worker, "timeout" | "recycle">();
@@ -80,11 +89,14 @@ export async function runPrimary(
   let backoff = 0;
   /** Replacements waiting to be retried. */
   const retries = new Set<NodeJS.Timeout>();
-  let address: AddressInfo | string = options.path ?? {
-    address: options.host,
-    family: "",
-    port: options.port,
-  };
+  /** Where the workers listen, as the first one to listen reported it. */
+  let addresses: (AddressInfo | string)[] = endpoints.map((endpoint) =>
+    endpoint.kind === "unix"
+      ? endpoint.path
+      : endpoint.kind === "tcp"
+        ? { address: endpoint.host, family: "", port: endpoint.port }
+        : `fd://${endpoint.fd}`,
+  );
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => {
     resolveClosed = resolve;
@@ -93,7 +105,7 @@ export async function runPrimary(
 
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork({ WSGIREF_WORKER: "1" });
+      const worker = cluster.fork(workerEnv);
       starting.add(worker);
       let listening = false;
       worker.on("message", (message: unknown) => {
@@ -110,13 +122,12 @@ export async function runPrimary(
           }
         }
       });
-      worker.once("listening", (where: AddressInfo) => {
+      // The worker says where it listens once it listens on every endpoint (an inherited
+      // socket's address is known only there).
+      worker.on("message", (message: unknown) => {
+        if (listening || !isListeningReport(message)) return;
+        addresses = message.addresses;
         listening = true;
-        address = options.path ?? {
-          address: where.address ?? options.host,
-          family: "",
-          port: where.port,
-        };
         starting.delete(worker);
         live.set(worker, { lastBeat: Date.now() });
         // A worker that was still starting when the shutdown began stops now.
@@ -348,11 +359,18 @@ export async function runPrimary(
     throw error;
   }
   failStart = () => {};
-  await callHook(hooks, "whenReady", log, { address, pid: process.pid, workers: target });
+  await callHook(hooks, "whenReady", log, {
+    address: addresses[0] as AddressInfo | string,
+    pid: process.pid,
+    workers: target,
+  });
 
   return {
     get address() {
-      return address;
+      return addresses[0] as AddressInfo | string;
+    },
+    get addresses() {
+      return addresses;
     },
     closed,
     options,
