@@ -12,6 +12,7 @@ import { TextErrorStream } from "../streams.ts";
 import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../types.ts";
 import { type AccessRecord, escapeLogField, formatAccess } from "./access-log.ts";
 import { callRequestHook, type ServerHooks } from "./hooks.ts";
+import type { Metrics } from "./metrics.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 
@@ -118,6 +119,8 @@ export class ServerContext {
   onRequestStarted: ((request: InFlight) => void) | null = null;
   /** Called when the last request in flight finished. */
   onIdle: (() => void) | null = null;
+  /** The metrics this process counts, or null when `metricsBind` is off. */
+  metrics: Metrics | null = null;
   /** The hooks of the config file (`preRequest` and `postRequest` run here). */
   hooks: ServerHooks | undefined = undefined;
   /** The resolved options. */
@@ -181,6 +184,7 @@ export class ServerContext {
 
   /** Logs a rejected request with its code and peer, at most 10 lines a second. */
   logRejection(error: ProtocolError, peer: string): void {
+    this.metrics?.rejected(error.code);
     const second = Math.floor(Date.now() / 1000);
     if (second !== this.rejectionWindow) {
       if (this.suppressed > 0)
@@ -204,6 +208,7 @@ export class ServerContext {
   requestStarted(environ: Record<string, string>): boolean {
     const max = this.options.maxConcurrency;
     if (max > 0 && this.inFlight.size >= max) {
+      this.metrics?.rejected("ERR_OVERLOADED");
       this.logOverload();
       return false;
     }
@@ -232,6 +237,7 @@ export class ServerContext {
     if (request === undefined) return;
     this.inFlight.delete(environ);
     if (this.inFlight.size === 0) this.onIdle?.();
+    this.metrics?.requestFinished(status, Date.now() - request.startedAt);
     const postRequest = this.hooks?.postRequest;
     if (postRequest) {
       const args = [environ, status, headers, Date.now() - request.startedAt];

@@ -68,6 +68,8 @@ export interface ServerOptions {
   maxWorkerMemory: number;
   /** Addresses to listen on (`HOST:PORT`, `[IPv6]:PORT`, `unix:PATH`, `fd://N`) instead of host/port. */
   bind: string[] | undefined;
+  /** `HOST:PORT` (or `unix:PATH`) where Prometheus metrics are served at `/metrics`; off when undefined. */
+  metricsBind: string | undefined;
 }
 
 /** One row of the options table. */
@@ -368,6 +370,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "WSGIREF_BIND",
     doc: "Listen on this address instead of --host/--port: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N. Repeat the flag (or separate with commas in the variable) to listen on several at once.",
     why: "Off: --host and --port are the shorthand for one TCP address.",
+  },
+  {
+    name: "metricsBind",
+    type: "string",
+    default: undefined,
+    flag: "--metrics-bind",
+    env: "WSGIREF_METRICS_BIND",
+    doc: "Serve Prometheus metrics at http://HOST:PORT/metrics (or unix:PATH), from the primary, summed over the workers: requests by status class, a duration histogram, requests in flight, open connections, bytes in and out, rejected requests by error code, worker restarts by cause.",
+    why: "Off: a second port should be opened on purpose (keep it private).",
   },
 ];
 

@@ -14,6 +14,8 @@ import { ServerContext } from "./context.ts";
 import { beatInterval, Heartbeat, type ListeningReport } from "./heartbeat.ts";
 import { callHook, runOnStarting, type ServerHooks } from "./hooks.ts";
 import { addressesOf, closeListeners, openListeners } from "./listeners.ts";
+import { Metrics, renderPrometheus, serveMetrics } from "./metrics.ts";
+import { isMetricsQuery, type MetricsReply } from "./metrics-collector.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
 import type { ReadBuffer } from "./read-buffer.ts";
@@ -124,6 +126,7 @@ async function listen(
       socket.destroy();
       return;
     }
+    ctx.metrics?.connectionOpened(socket);
     new Session(socket, ctx, reads);
   };
   const endpoints = endpointsOf(options);
@@ -141,6 +144,24 @@ async function listen(
     ctx.serverName = host === "0.0.0.0" || host === "::" || host === undefined ? "localhost" : host;
     ctx.serverPort = String(tcp.port);
   }
+
+  if (options.metricsBind !== undefined) ctx.metrics = new Metrics();
+  // A single process serves its own metrics; a worker answers its primary's questions.
+  const metricsServer =
+    single && ctx.metrics !== null && options.metricsBind !== undefined
+      ? await serveMetrics(options.metricsBind, async () =>
+          renderPrometheus((ctx.metrics as Metrics).snapshot(ctx.inFlight.size)),
+        )
+      : null;
+  const sendMetrics = (id: number) => {
+    if (ctx.metrics === null || !process.connected) return;
+    const reply: MetricsReply = {
+      wsgiref: "metrics",
+      id,
+      snapshot: ctx.metrics.snapshot(ctx.inFlight.size),
+    };
+    process.send?.(reply);
+  };
 
   const heartbeat =
     cluster.isWorker && options.workerTimeout > 0
@@ -186,6 +207,9 @@ async function listen(
       await released;
       clearInterval(sweep);
       heartbeat?.stop();
+      metricsServer?.close();
+      // A worker's final counts, so that the primary's sums keep them.
+      if (cluster.isWorker) sendMetrics(0);
       recycler?.stop();
       removeSignals();
       await ctx.closeLogs();
@@ -199,7 +223,8 @@ async function listen(
   const stopWorker = () => void close().then(() => process.exit(0));
   const reopenLogs = () => ctx.reopenLogs();
   const onWorkerMessage = (message: unknown) => {
-    if (message === SHUTDOWN_MESSAGE) stopWorker();
+    if (isMetricsQuery(message)) sendMetrics(message.id);
+    else if (message === SHUTDOWN_MESSAGE) stopWorker();
     else if (message === REOPEN_LOGS_MESSAGE) reopenLogs();
   };
   const ignore = () => {};

@@ -27,6 +27,8 @@ import type { AddressInfo } from "node:net";
 import { endpointsOf, INHERITED_FDS_VAR, inheritedFds } from "./bind.ts";
 import { beatInterval, isListeningReport, isWorkerReport } from "./heartbeat.ts";
 import { callHook, type ServerHooks } from "./hooks.ts";
+import { serveMetrics } from "./metrics.ts";
+import { MetricsCollector } from "./metrics-collector.ts";
 import type { ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
 import type { RunningServer } from "./server.ts";
@@ -97,6 +99,11 @@ export async function runPrimary(
         ? { address: endpoint.host, family: "", port: endpoint.port }
         : `fd://${endpoint.fd}`,
   );
+  const collector = options.metricsBind === undefined ? null : new MetricsCollector();
+  const metricsServer =
+    collector && options.metricsBind !== undefined
+      ? await serveMetrics(options.metricsBind, () => collector.render([...live.keys()]))
+      : null;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => {
     resolveClosed = resolve;
@@ -109,6 +116,7 @@ export async function runPrimary(
       starting.add(worker);
       let listening = false;
       worker.on("message", (message: unknown) => {
+        if (collector?.onMessage(worker, message)) return;
         if (message === STOPPED_LISTENING_MESSAGE && worker.isConnected()) {
           worker.send(RELEASED_MESSAGE);
         } else if (isWorkerReport(message)) {
@@ -142,6 +150,11 @@ export async function runPrimary(
         const ending = endings.get(worker);
         endings.delete(worker);
         const cause = !listening ? "start" : (ending ?? (planned ? "stop" : "crash"));
+        if (collector) {
+          collector.workerExited(worker);
+          if (cause in collector.restarts)
+            collector.restarts[cause] = (collector.restarts[cause] ?? 0) + 1;
+        }
         void callHook(hooks, "workerExit", log, {
           pid: worker.process.pid ?? 0,
           id: worker.id,
@@ -203,6 +216,7 @@ export async function runPrimary(
     for (const timer of retries) clearTimeout(timer);
     retries.clear();
     removeSignals();
+    metricsServer?.close();
     await callHook(hooks, "onExit", log);
     resolveClosed();
   };
@@ -356,6 +370,7 @@ export async function runPrimary(
     clearInterval(watchdog);
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
     removeSignals();
+    metricsServer?.close();
     throw error;
   }
   failStart = () => {};
