@@ -4,14 +4,21 @@
  *
  * @module
  */
-import { createWriteStream, type WriteStream } from "node:fs";
 import type { Headers } from "../headers.ts";
 import type { ProtocolError } from "../http/errors.ts";
 import { type Limits, resolveLimits } from "../http/limits.ts";
 import { TextErrorStream } from "../streams.ts";
 import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../types.ts";
-import { type AccessRecord, escapeLogField, formatAccess } from "./access-log.ts";
+import { type AccessRecord, formatAccess } from "./access-log.ts";
 import { callRequestHook, type ServerHooks } from "./hooks.ts";
+import {
+  formatLogLine,
+  LogFile,
+  type LogFormat,
+  type LogLevel,
+  type LogRequest,
+  requestId,
+} from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Session } from "./session.ts";
@@ -27,6 +34,8 @@ export interface InFlight {
   readonly path: string;
   /** When the app was called (ms since the epoch). */
   readonly startedAt: number;
+  /** The request id of the logs: its `X-Request-ID` header, else `<pid>-<n>`. */
+  readonly id: string;
 }
 
 const encoder = new TextEncoder();
@@ -45,65 +54,22 @@ const overloaded: WSGIApplication = (_environ, startResponse) => {
 };
 
 /**
- * A request's `wsgi.errors`: each line written starts with the timestamp, the pid, and the
- * request's method and path, so an application's traceback says which request failed.
+ * A request's `wsgi.errors`: each line written goes to the error log with the time, pid,
+ * level, and the request's method, path and id, so an app's traceback names its request.
+ * (In the text format a write that does not end a line leaves the next one unprefixed;
+ * in JSON each write is a record.)
  */
 class RequestErrorStream extends TextErrorStream {
-  constructor(write: (line: string) => void, method: string, path: string) {
+  constructor(write: (line: string) => void, format: LogFormat, request: LogRequest) {
     let atLineStart = true;
     super((text) => {
       if (text === "") return;
-      const prefix = atLineStart
-        ? `[${new Date().toISOString()}] [${process.pid}] [${method} ${path}] `
-        : "";
+      if (format === "json" || atLineStart) {
+        const line = formatLogLine(format, "error", text, request);
+        write(format === "json" || text.endsWith("\n") ? line : line.slice(0, -1));
+      } else write(text);
       atLineStart = text.endsWith("\n");
-      write(prefix + text);
     });
-  }
-}
-
-/**
- * A log destination: `-` is stderr, anything else a file appended to. `reopen` opens the
- * path anew (logrotate moved the file away); after `close`, lines are dropped.
- */
-class LogFile {
-  private readonly destination: string;
-  private stream: WriteStream | null;
-  private closed = false;
-
-  constructor(destination: string) {
-    this.destination = destination;
-    this.stream = destination === "-" ? null : this.open();
-  }
-
-  /** Appends a line. */
-  readonly write = (line: string): void => {
-    if (this.stream === null) process.stderr.write(line);
-    else if (!this.closed) this.stream.write(line);
-  };
-
-  /** Goes on in a new file at the same path; lines written before go to the old one. */
-  reopen(): void {
-    if (this.stream === null || this.closed) return;
-    const old = this.stream;
-    this.stream = this.open();
-    old.end();
-  }
-
-  /** Resolves once what was written is flushed and the file closed. */
-  close(): Promise<void> {
-    this.closed = true;
-    const stream = this.stream;
-    if (stream === null) return Promise.resolve();
-    return new Promise((resolve) => stream.end(resolve));
-  }
-
-  private open(): WriteStream {
-    const stream = createWriteStream(this.destination, { flags: "a" });
-    stream.on("error", (error) =>
-      process.stderr.write(`wsgiref: cannot write log ${this.destination}: ${error.message}\n`),
-    );
-    return stream;
   }
 }
 
@@ -151,6 +117,8 @@ export class ServerContext {
   private rejectionsInWindow = 0;
   private suppressed = 0;
   private idleListeners: Array<() => void> = [];
+  /** The request whose exchange just ended, for its access log line. */
+  private finishing: InFlight | null = null;
   private overloadWindow = 0;
   private overloadCount = 0;
 
@@ -173,13 +141,24 @@ export class ServerContext {
     else {
       const write = this.openLog(options.accessLog);
       const format = options.accessLogFormat;
-      this.accessLog = (record) => write(formatAccess(record, format));
+      // Called right after requestFinished: the request that just finished gives the id.
+      this.accessLog = (record) => {
+        const durationMs = Date.now() - record.time.getTime();
+        const requestId = this.finishing?.id;
+        this.finishing = null;
+        write(formatAccess({ ...record, durationMs, requestId }, format));
+      };
     }
   }
 
-  /** Writes a line to the error log, with a timestamp and the process id. */
+  /** Writes a line to the error log at level `error` (with the time, pid and level). */
   logError(message: string): void {
-    this.writeError(`[${new Date().toISOString()}] [${process.pid}] ${message}\n`);
+    this.writeError(formatLogLine(this.options.logFormat, "error", message));
+  }
+
+  /** Writes a line to the error log at `level`. */
+  log(level: LogLevel, message: string): void {
+    this.writeError(formatLogLine(this.options.logFormat, level, message));
   }
 
   /** Logs a rejected request with its code and peer, at most 10 lines a second. */
@@ -216,6 +195,7 @@ export class ServerContext {
       method: environ.REQUEST_METHOD ?? "-",
       path: environ.RAW_URI ?? environ.PATH_INFO ?? "-",
       startedAt: Date.now(),
+      id: requestId(environ.HTTP_X_REQUEST_ID),
     };
     this.inFlight.set(environ, request);
     this.onRequestStarted?.(request);
@@ -235,6 +215,7 @@ export class ServerContext {
   ): void {
     const request = this.inFlight.get(environ);
     if (request === undefined) return;
+    this.finishing = request;
     this.inFlight.delete(environ);
     if (this.inFlight.size === 0) this.onIdle?.();
     this.metrics?.requestFinished(status, Date.now() - request.startedAt);
@@ -250,9 +231,12 @@ export class ServerContext {
 
   /** The `wsgi.errors` of one request: error log lines that name the request. */
   requestErrors(environ: Record<string, string>): ErrorStream {
-    const method = escapeLogField(environ.REQUEST_METHOD ?? "-");
-    const path = escapeLogField(environ.RAW_URI ?? environ.PATH_INFO ?? "-");
-    return new RequestErrorStream(this.writeError, method, path);
+    const request = this.inFlight.get(environ) ?? {
+      method: environ.REQUEST_METHOD ?? "-",
+      path: environ.RAW_URI ?? environ.PATH_INFO ?? "-",
+      id: requestId(environ.HTTP_X_REQUEST_ID),
+    };
+    return new RequestErrorStream(this.writeError, this.options.logFormat, request);
   }
 
   /** Logs refused requests at most once a second, with how many there were. */
@@ -263,7 +247,8 @@ export class ServerContext {
     this.overloadWindow = second;
     const count = this.overloadCount;
     this.overloadCount = 0;
-    this.logError(
+    this.log(
+      "warning",
       `ERR_OVERLOADED 503: ${count} request(s) refused since the last report: ${this.inFlight.size} in flight, --max-concurrency ${this.options.maxConcurrency}`,
     );
   }
@@ -271,7 +256,7 @@ export class ServerContext {
   /** Reopens the log files at their paths, after logrotate (or someone) moved them away. */
   reopenLogs(): void {
     for (const log of this.logFiles) log.reopen();
-    this.logError("reopened the log files");
+    this.log("info", "reopened the log files");
   }
 
   /** Closes the log files once what was written to them is flushed. */

@@ -15,6 +15,7 @@
 import type { AddressInfo } from "node:net";
 import { Worker } from "node:worker_threads";
 import type { InFlight } from "./context.ts";
+import type { LogFormat } from "./log.ts";
 
 /** A worker's heartbeat: its event loop runs. */
 export interface Beat {
@@ -71,7 +72,7 @@ const TEXT_MAX = 1008;
 const WATCHER_SOURCE = `
 const { workerData } = require("node:worker_threads");
 const { writeSync, openSync } = require("node:fs");
-const { buffer, interval, timeout, errorLog, pid } = workerData;
+const { buffer, interval, timeout, errorLog, pid, format } = workerData;
 const ints = new Int32Array(buffer, 0, 2);
 const view = new DataView(buffer);
 const bytes = new Uint8Array(buffer);
@@ -90,12 +91,28 @@ setInterval(() => {
   if (reported || now - seenAt < timeout - interval) return;
   reported = true;
   const length = Atomics.load(ints, 1);
-  const what = length === 0
-    ? "while no request was in flight"
-    : "while serving " + Buffer.from(bytes.subarray(${TEXT}, ${TEXT} + length)).toString("utf8").replace(/[\\0-\\x1f\\x7f]/g, "?") +
-      " (for " + ((now - view.getFloat64(${STARTED_AT}, true)) / 1000).toFixed(1) + " s)";
-  const line = "[" + new Date(now).toISOString() + "] [" + pid + "] WORKER TIMEOUT: the event loop has not run for " +
-    ((now - seenAt) / 1000).toFixed(1) + " s " + what + "; the primary kills this worker\\n";
+  const text = length === 0 ? null : Buffer.from(bytes.subarray(${TEXT}, ${TEXT} + length)).toString("utf8");
+  // "<id> <method> <path>"
+  const id = text === null ? null : text.slice(0, text.indexOf(" "));
+  const request = text === null ? null : text.slice(text.indexOf(" ") + 1);
+  const ran = request === null ? 0 : (now - view.getFloat64(${STARTED_AT}, true)) / 1000;
+  const stalled = ((now - seenAt) / 1000).toFixed(1);
+  let line;
+  if (format === "json") {
+    const space = request === null ? -1 : request.indexOf(" ");
+    line = JSON.stringify({
+      time: new Date(now).toISOString(), pid, level: "critical",
+      ...(request === null ? {} : { method: request.slice(0, space), path: request.slice(space + 1), request_id: id, running_s: Number(ran.toFixed(1)) }),
+      message: "WORKER TIMEOUT: the event loop has not run for " + stalled + " s; the primary kills this worker",
+    }) + "\\n";
+  } else {
+    const what = request === null
+      ? "while no request was in flight"
+      : "while serving " + request.replace(/[\\0-\\x1f\\x7f]/g, "?") + " (for " + ran.toFixed(1) + " s)";
+    const about = request === null ? "" : " [" + request.replace(/[\\0-\\x1f\\x7f]/g, "?") + "] [" + id + "]";
+    line = "[" + new Date(now).toISOString() + "] [" + pid + "] [CRITICAL]" + about + " WORKER TIMEOUT: the event loop has not run for " +
+      stalled + " s " + what + "; the primary kills this worker\\n";
+  }
   try {
     if (errorLog === "-") writeSync(2, line);
     else writeSync(openSync(errorLog, "a"), line);
@@ -117,18 +134,23 @@ export class Heartbeat {
    * @param interval milliseconds between beats (see `beatInterval`)
    * @param timeout the watchdog's timeout, `workerTimeout`
    * @param errorLog where the watcher writes: `-` (stderr) or a file path
+   * @param format the error log's format
    */
-  constructor(interval: number, timeout: number, errorLog: string) {
+  constructor(interval: number, timeout: number, errorLog: string, format: LogFormat = "text") {
     const buffer = new SharedArrayBuffer(TEXT + TEXT_MAX);
     this.ints = new Int32Array(buffer, 0, 2);
     this.view = new DataView(buffer);
     this.text = new Uint8Array(buffer, TEXT, TEXT_MAX);
     this.watcher = new Worker(WATCHER_SOURCE, {
       eval: true,
-      workerData: { buffer, interval, timeout, errorLog, pid: process.pid },
+      workerData: { buffer, interval, timeout, errorLog, pid: process.pid, format },
       stdout: false,
       stderr: false,
     });
+    // The watcher only adds a log line: if it fails, the heartbeat (and the primary's kill) go on.
+    this.watcher.on("error", (error) =>
+      process.stderr.write(`wsgiref: the watchdog's watcher thread failed: ${error.message}\n`),
+    );
     this.watcher.unref();
     this.timer = setInterval(() => this.beat(), interval);
     this.timer.unref();
@@ -137,7 +159,10 @@ export class Heartbeat {
 
   /** Records the newest request in flight, for the watcher to name if the loop stops now. */
   requestStarted(request: InFlight): void {
-    const { written } = encoder.encodeInto(`${request.method} ${request.path}`, this.text);
+    const { written } = encoder.encodeInto(
+      `${request.id} ${request.method} ${request.path}`,
+      this.text,
+    );
     this.view.setFloat64(STARTED_AT, request.startedAt, true);
     Atomics.store(this.ints, LENGTH, written);
   }

@@ -48,8 +48,8 @@ export interface ServerOptions {
   keepUnderscoreHeaders: boolean;
   /** Where the access log goes: `off`, `-` (stderr), or a file path. */
   accessLog: string;
-  /** The access log's format. */
-  accessLogFormat: "common" | "combined";
+  /** The access log's format: `common`, `combined`, `json`, or a gunicorn-style format such as `%(h)s "%(r)s" %(s)s %(D)s`. */
+  accessLogFormat: "common" | "combined" | "json" | (string & {});
   /** Where the error log goes: `-` (stderr) or a file path. */
   errorLog: string;
   /** The `Server` header and `SERVER_SOFTWARE`; empty sends none. */
@@ -70,6 +70,8 @@ export interface ServerOptions {
   bind: string[] | undefined;
   /** `HOST:PORT` (or `unix:PATH`) where Prometheus metrics are served at `/metrics`; off when undefined. */
   metricsBind: string | undefined;
+  /** The error log's format: `text` lines or `json` records. */
+  logFormat: "text" | "json";
 }
 
 /** One row of the options table. */
@@ -86,6 +88,8 @@ export interface OptionSpec {
   env: string;
   /** The allowed values, for enums. */
   values?: readonly string[];
+  /** For enums: other text that matches this is allowed too (a custom format). */
+  pattern?: RegExp;
   /** Smallest allowed number, for numeric options. */
   min?: number;
   /** Help text: what it does. */
@@ -280,8 +284,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "common",
     flag: "--access-log-format",
     env: "WSGIREF_ACCESS_LOG_FORMAT",
-    values: ["common", "combined"],
-    doc: "Access log format: common or combined (adds Referer and User-Agent).",
+    values: ["common", "combined", "json"],
+    pattern: /%\(\w+\)/,
+    doc: "Access log format: common, combined (adds Referer and User-Agent), json (one record a line, with duration_ms and request_id), or a gunicorn-style format of %(h)s %(l)s %(u)s %(t)s %(r)s %(m)s %(U)s %(q)s %(s)s %(b)s %(B)s %(f)s %(a)s %(D)s (microseconds) %(T)s %(M)s (milliseconds) %(p)s %(i)s (request id) atoms.",
     why: "Common Log Format is what most tools parse.",
   },
   {
@@ -380,6 +385,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: "Serve Prometheus metrics at http://HOST:PORT/metrics (or unix:PATH), from the primary, summed over the workers: requests by status class, a duration histogram, requests in flight, open connections, bytes in and out, rejected requests by error code, worker restarts by cause.",
     why: "Off: a second port should be opened on purpose (keep it private).",
   },
+  {
+    name: "logFormat",
+    type: "enum",
+    default: "text",
+    flag: "--log-format",
+    env: "WSGIREF_LOG_FORMAT",
+    values: ["text", "json"],
+    doc: "Error log format: text lines ([time] [pid] [LEVEL] message) or json records (time, pid, level, message); a request's lines add its method, path and request id.",
+    why: "Text is what people read; json is for log shippers.",
+  },
 ];
 
 /** The defaults of every option, from the table. */
@@ -437,7 +452,10 @@ export function parseOption(spec: OptionSpec, text: string): ServerOptions[keyof
       throw bad("expected true or false");
     case "enum":
       if (spec.values?.includes(t)) return t as ServerOptions["accessLogFormat"];
-      throw bad(`expected one of ${spec.values?.join(", ")}`);
+      if (spec.pattern?.test(text)) return text;
+      throw bad(
+        `expected one of ${spec.values?.join(", ")}${spec.pattern ? ", or a format with %(x)s atoms" : ""}`,
+      );
     case "integer":
     case "size":
     case "duration": {
@@ -496,7 +514,7 @@ export function checkOptions(options: ServerOptions): void {
         throw new OptionError(`${spec.name} must be at least ${spec.min}, got ${value}`);
       }
     }
-    if (spec.values && !spec.values.includes(String(value))) {
+    if (spec.values && !spec.values.includes(String(value)) && !spec.pattern?.test(String(value))) {
       throw new OptionError(
         `${spec.name} must be one of ${spec.values.join(", ")}, got ${JSON.stringify(value)}`,
       );

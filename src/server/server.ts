@@ -165,11 +165,16 @@ async function listen(
 
   const heartbeat =
     cluster.isWorker && options.workerTimeout > 0
-      ? new Heartbeat(beatInterval(options.workerTimeout), options.workerTimeout, options.errorLog)
+      ? new Heartbeat(
+          beatInterval(options.workerTimeout),
+          options.workerTimeout,
+          options.errorLog,
+          options.logFormat,
+        )
       : null;
   const recycler = cluster.isWorker && Recycler.wanted(options) ? new Recycler(options) : null;
   if (!cluster.isWorker && Recycler.wanted(options)) {
-    ctx.logError("--max-requests and --max-worker-memory need --workers 2 or more; ignored");
+    ctx.log("warning", "--max-requests and --max-worker-memory need --workers 2 or more; ignored");
   }
   if (heartbeat || recycler) {
     ctx.onRequestStarted = (request) => {
@@ -231,18 +236,18 @@ async function listen(
   let reloading = false;
   const onHup = () => {
     if (loadApp === undefined) {
-      ctx.logError("SIGHUP: this server was given no way to reload its app; ignored");
+      ctx.log("warning", "SIGHUP: this server was given no way to reload its app; ignored");
       return;
     }
     if (reloading) return;
     reloading = true;
-    ctx.logError("SIGHUP: reloading the app");
+    ctx.log("info", "SIGHUP: reloading the app");
     callHook(hooks, "onReload", hookLog)
       .then(loadApp)
       .then(
         (fresh) => {
           ctx.app = fresh;
-          ctx.logError("SIGHUP: reloaded; new requests go to the new app");
+          ctx.log("info", "SIGHUP: reloaded; new requests go to the new app");
         },
         (error: unknown) => {
           const reason = error instanceof Error ? error.message : String(error);

@@ -27,6 +27,7 @@ import type { AddressInfo } from "node:net";
 import { endpointsOf, INHERITED_FDS_VAR, inheritedFds } from "./bind.ts";
 import { beatInterval, isListeningReport, isWorkerReport } from "./heartbeat.ts";
 import { callHook, type ServerHooks } from "./hooks.ts";
+import { formatLogLine, type LogLevel } from "./log.ts";
 import { serveMetrics } from "./metrics.ts";
 import { MetricsCollector } from "./metrics-collector.ts";
 import type { ServerOptions } from "./options.ts";
@@ -79,7 +80,14 @@ export async function runPrimary(
   // holds them and hands out the connections).
   const workerEnv: Record<string, string> = { WSGIREF_WORKER: "1" };
   if (inherited > 0) workerEnv[INHERITED_FDS_VAR] = String(inherited);
-  const log = (line: string) => process.stderr.write(`wsgiref: ${line}\n`);
+  // The primary's lines: `wsgiref: ...` in the text format (its workers' error logs carry
+  // time and pid; these go to the terminal or the journal, which add their own), records
+  // with time, pid and level in json.
+  const log = (line: string, level: LogLevel = "info") =>
+    process.stderr.write(
+      options.logFormat === "json" ? formatLogLine("json", level, line) : `wsgiref: ${line}\n`,
+    );
+  const logError = (line: string) => log(line, "error");
   /** Why a worker is being stopped, when it is not a plain stop. */
   const endings = new Map<Worker, "timeout" | "recycle">();
   const live = new Map<Worker, WorkerState>();
@@ -155,7 +163,7 @@ export async function runPrimary(
           if (cause in collector.restarts)
             collector.restarts[cause] = (collector.restarts[cause] ?? 0) + 1;
         }
-        void callHook(hooks, "workerExit", log, {
+        void callHook(hooks, "workerExit", logError, {
           pid: worker.process.pid ?? 0,
           id: worker.id,
           code,
@@ -172,7 +180,7 @@ export async function runPrimary(
         }
         if (!planned) {
           if (ending === "timeout") log(`starting a new worker for ${worker.process.pid}`);
-          else log(`worker ${worker.process.pid} died (${how}); starting a new one`);
+          else log(`worker ${worker.process.pid} died (${how}); starting a new one`, "error");
           replace();
         }
         if (stopping && live.size === 0) void finish();
@@ -191,6 +199,7 @@ export async function runPrimary(
         backoff = backoff === 0 ? FIRST_BACKOFF : Math.min(backoff * 2, MAX_BACKOFF);
         log(
           `${error.message.replace(/; see its error above$/, "")}; retrying in ${backoff / 1000} s`,
+          "error",
         );
         const timer = setTimeout(() => {
           retries.delete(timer);
@@ -217,7 +226,7 @@ export async function runPrimary(
     retries.clear();
     removeSignals();
     metricsServer?.close();
-    await callHook(hooks, "onExit", log);
+    await callHook(hooks, "onExit", logError);
     resolveClosed();
   };
 
@@ -260,6 +269,7 @@ export async function runPrimary(
       // The worker's own watcher thread logged the request it is stuck in (heartbeat.ts).
       log(
         `worker ${worker.process.pid} timed out: no heartbeat for ${seconds(now - state.lastBeat)}; killing it (SIGKILL)`,
+        "critical",
       );
       worker.process.kill("SIGKILL");
     }
@@ -320,10 +330,10 @@ export async function runPrimary(
     // A SIGHUP during a roll is ignored: the roll already loads the newest code.
     if (rolling || stopping) return;
     rolling = true;
-    callHook(hooks, "onReload", log)
+    callHook(hooks, "onReload", logError)
       .then(roll)
       .catch((error: Error) => {
-        log(`rolling restart failed: ${error.message}`);
+        log(`rolling restart failed: ${error.message}`, "error");
         fillUp();
       })
       .finally(() => {
@@ -374,7 +384,7 @@ export async function runPrimary(
     throw error;
   }
   failStart = () => {};
-  await callHook(hooks, "whenReady", log, {
+  await callHook(hooks, "whenReady", logError, {
     address: addresses[0] as AddressInfo | string,
     pid: process.pid,
     workers: target,

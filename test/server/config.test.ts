@@ -123,7 +123,7 @@ export default {
     const worker = Number(res.body);
     assert.equal((await get(port, "/hook-throws")).status, 200);
     await server.waitFor(
-      /^\[[^\]]+\] \[\d+\] hook preRequest failed: Error: preRequest broke$/m,
+      /^\[[^\]]+\] \[\d+\] \[ERROR\] hook preRequest failed: Error: preRequest broke$/m,
       "stderr",
     );
     server.kill("SIGHUP");

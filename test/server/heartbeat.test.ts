@@ -65,7 +65,7 @@ describe("workers: the hung-worker watchdog (--worker-timeout)", () => {
       assert.ok(failed.length <= 1, String(failed));
       // The stuck worker's watcher thread names the request; then the primary kills it.
       const named = await server.waitFor(
-        /^\[[^\]]+\] \[(\d+)\] WORKER TIMEOUT: the event loop has not run for [\d.]+ s while serving GET \/spin\?n=1 \(for ([\d.]+) s\); the primary kills this worker$/m,
+        /^\[[^\]]+\] \[(\d+)\] \[CRITICAL\] \[GET \/spin\?n=1\] \[\d+-\d+\] WORKER TIMEOUT: the event loop has not run for [\d.]+ s while serving GET \/spin\?n=1 \(for ([\d.]+) s\); the primary kills this worker$/m,
         "stderr",
       );
       const stuck = Number(named[1]);

@@ -40,7 +40,7 @@ describe("load limits", () => {
     assert.equal(server.stderr.match(/slow request started/g)?.length, 1, "the app ran only once");
     assert.match(
       server.stderr,
-      /^\[[^\]]+\] \[\d+\] ERR_OVERLOADED 503: 1 request\(s\) refused since the last report: 1 in flight, --max-concurrency 1$/m,
+      /^\[[^\]]+\] \[\d+\] \[WARNING\] ERR_OVERLOADED 503: 1 request\(s\) refused since the last report: 1 in flight, --max-concurrency 1$/m,
     );
     const overloadLines = server.stderr.match(/ERR_OVERLOADED/g)?.length ?? 0;
     assert.ok(overloadLines <= 2, server.stderr);

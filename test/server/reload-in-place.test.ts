@@ -43,7 +43,7 @@ describe("SIGHUP to a single-process server", () => {
       writeFileSync(file, "export const app = ;\n");
       server.kill("SIGHUP");
       await server.waitFor(
-        /^\[[^\]]+\] \[\d+\] SIGHUP: reload failed, keeping the old app: cannot load .*app\.ts/m,
+        /^\[[^\]]+\] \[\d+\] \[ERROR\] SIGHUP: reload failed, keeping the old app: cannot load .*app\.ts/m,
         "stderr",
       );
       assert.equal((await get(port, "/")).body, "v2");

@@ -45,10 +45,13 @@ describe("the error and access logs name the request", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("logs an application exception with the timestamp, pid, method and path", async () => {
+  it("logs an application exception with the timestamp, pid, level, method, path and request id", async () => {
     const res = await get(port, "/boom?x=1");
     assert.equal(res.status, 500);
-    const line = await server.waitFor(/^\[(.+?)\] \[(\d+)\] \[GET \/boom\?x=1\] (.*)$/m, "stderr");
+    const line = await server.waitFor(
+      /^\[(.+?)\] \[(\d+)\] \[ERROR\] \[GET \/boom\?x=1\] \[\d+-\d+\] (.*)$/m,
+      "stderr",
+    );
     assert.ok(!Number.isNaN(Date.parse(line[1] as string)), line[1]);
     assert.equal(Number(line[2]), server.pid);
     assert.match(line[3] as string, /Error: the app broke/);
@@ -56,7 +59,10 @@ describe("the error and access logs name the request", () => {
 
   it("prefixes what the app writes to wsgi.errors the same way", async () => {
     await get(port, "/slow");
-    await server.waitFor(/^\[[^\]]+\] \[\d+\] \[GET \/slow\] slow called$/m, "stderr");
+    await server.waitFor(
+      /^\[[^\]]+\] \[\d+\] \[ERROR\] \[GET \/slow\] \[\d+-\d+\] slow called$/m,
+      "stderr",
+    );
   });
 
   it("logs REMOTE_ADDR as the app left it: the forwarded client behind proxyFix", async () => {
