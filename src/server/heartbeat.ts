@@ -146,6 +146,8 @@ export class Heartbeat {
       workerData: { buffer, interval, timeout, errorLog, pid: process.pid, format },
       stdout: false,
       stderr: false,
+      // A loop and a few numbers: a small heap (its RSS is about 6 MB).
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2, stackSizeMb: 1 },
     });
     // The watcher only adds a log line: if it fails, the heartbeat (and the primary's kill) go on.
     this.watcher.on("error", (error) =>

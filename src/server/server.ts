@@ -163,8 +163,10 @@ async function listen(
     process.send?.(reply);
   };
 
+  // Only under our own primary (workers.ts), which watches the heartbeats and recycles.
+  const ourWorker = cluster.isWorker && process.env.WSGIREF_WORKER === "1";
   const heartbeat =
-    cluster.isWorker && options.workerTimeout > 0
+    ourWorker && options.workerTimeout > 0
       ? new Heartbeat(
           beatInterval(options.workerTimeout),
           options.workerTimeout,
@@ -172,7 +174,7 @@ async function listen(
           options.logFormat,
         )
       : null;
-  const recycler = cluster.isWorker && Recycler.wanted(options) ? new Recycler(options) : null;
+  const recycler = ourWorker && Recycler.wanted(options) ? new Recycler(options) : null;
   if (!cluster.isWorker && Recycler.wanted(options)) {
     ctx.log("warning", "--max-requests and --max-worker-memory need --workers 2 or more; ignored");
   }
