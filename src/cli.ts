@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { CliError } from "./cli/load-app.ts";
+import { HookError } from "./server/hooks.ts";
 import {
   formatDefault,
   OPTIONS,
@@ -39,10 +40,16 @@ export interface ServeCommand {
   reloadInclude: string[];
   /** `--reload-exclude` globs: files and directories that never do. */
   reloadExclude: string[];
-  /** Options given on the command line (the rest come from WSGIREF_* and defaults). */
+  /** Options given on the command line (the rest come from WSGIREF_*, the config file and defaults). */
   options: Partial<ServerOptions>;
   /** Set for `wsgiref` without `serve`: the demo app on all interfaces, as `python -m wsgiref.simple_server`. */
   bare?: true;
+  /** `--config FILE`: a JS/TS module of options and hooks. */
+  config?: string | undefined;
+  /** `--print-config`: print the effective options with their sources and exit. */
+  printConfig?: boolean;
+  /** `--check-config`: load the config and the app, report, exit 0 or 2. */
+  checkConfig?: boolean;
 }
 
 /** What `wsgiref call` was asked to do. */
@@ -72,6 +79,10 @@ const SERVE_FLAGS: Record<string, string> = {
     "restart the server when a source file (.ts .tsx .mts .cts .js .jsx .mjs .cjs) under the current directory changes",
   "--reload-include GLOB": "with --reload, also watch files matching GLOB (repeatable)",
   "--reload-exclude GLOB": "with --reload, ignore files and directories matching GLOB (repeatable)",
+  "--config FILE":
+    "a .ts/.js module whose default export holds options and hooks (see docs/operations.md)",
+  "--print-config": "print each effective option and where it came from, then exit",
+  "--check-config": "load the config and the app, report problems, exit 0 (ok) or 2",
 };
 
 /** The `--help` text, generated from the options table. */
@@ -152,6 +163,9 @@ function parseServe(args: readonly string[]): ServeCommand {
     else if (flag === "--reload") command.reload = true;
     else if (flag === "--reload-include") command.reloadInclude.push(value());
     else if (flag === "--reload-exclude") command.reloadExclude.push(value());
+    else if (flag === "--config") command.config = value();
+    else if (flag === "--print-config") command.printConfig = true;
+    else if (flag === "--check-config") command.checkConfig = true;
     else if (flag === "--server") {
       const v = value();
       if (v !== "production" && v !== "simple") {
@@ -161,8 +175,12 @@ function parseServe(args: readonly string[]): ServeCommand {
     } else if (BY_FLAG.has(flag)) {
       const spec = BY_FLAG.get(flag) as OptionSpec;
       try {
-        options[spec.name] =
+        const parsed =
           spec.type === "boolean" && inline === undefined ? true : parseOption(spec, value());
+        // A list flag repeats: each one adds to it.
+        const before = options[spec.name];
+        options[spec.name] =
+          Array.isArray(before) && Array.isArray(parsed) ? [...before, ...parsed] : parsed;
       } catch (error) {
         if (error instanceof OptionError) throw new CliError(error.message);
         throw error;
@@ -236,6 +254,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const code = (error as { code?: string }).code;
     if (
       error instanceof WorkerStartError ||
+      error instanceof HookError ||
       code === "EADDRINUSE" ||
       code === "EACCES" ||
       code === "EADDRNOTAVAIL"

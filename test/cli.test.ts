@@ -120,7 +120,7 @@ describe("cli: parsing", () => {
   it("lists every option's environment variable in --help, with a space after each flag", () => {
     const help = helpText();
     for (const o of OPTIONS) assert.ok(help.includes(o.env), `${o.env} missing from --help`);
-    assert.match(help, /^ {2}--access-log-format common\|combined\n {32}Access log format/m);
+    assert.match(help, /^ {2}--access-log-format common\|combined\|json\n {32}Access log format/m);
     for (const line of help.split("\n")) {
       assert.doesNotMatch(line, /^ {2}--\S+(?: \S+)?[A-Z][a-z]/, `glued: ${line}`);
     }

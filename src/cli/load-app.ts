@@ -21,6 +21,9 @@ export class CliError extends Error {
   }
 }
 
+/** How many fresh imports were made: each gets a URL of its own. */
+let reloads = 0;
+
 const EXTENSIONS = new Set([".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"]);
 
 /** Splits `FILE[:NAME]` (a Windows drive letter's colon is not a separator). */
@@ -50,7 +53,17 @@ function nodeStripsTypes(): boolean {
  * optional peer dependency. Throws a one-line `CliError` saying which of the two to use
  * when neither can load it.
  */
-async function importTypeScript(url: string, file: string): Promise<Record<string, unknown>> {
+async function importTypeScript(
+  url: string,
+  file: string,
+  fresh: boolean,
+): Promise<Record<string, unknown>> {
+  if (fresh) {
+    // tsx's tsImport loads a module anew each time, ESM or CommonJS alike; Node's own
+    // import() caches a CommonJS-typed file by path, whatever the URL's query says.
+    const tsx = await import("tsx/esm/api").catch(() => undefined);
+    if (tsx) return (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>;
+  }
   let native: unknown;
   try {
     return (await import(url)) as Record<string, unknown>;
@@ -97,8 +110,13 @@ function locate(
  * default `app`, else the default export. Every failure is a `CliError` (exit status 2)
  * naming the file or export; a file that does not load adds where (a syntax error's
  * `file:line:column: reason`) or what it threw, with the first frames of its stack.
+ * With `fresh`, the file is imported again even if it was before (a SIGHUP reload).
  */
-export async function loadApp(spec: string, cwd = process.cwd()): Promise<WSGIApplication> {
+export async function loadApp(
+  spec: string,
+  cwd = process.cwd(),
+  { fresh = false }: { fresh?: boolean } = {},
+): Promise<WSGIApplication> {
   const { file, name, path } = locate(spec, cwd);
   const ext = extname(path);
   if (!EXTENSIONS.has(ext)) {
@@ -106,9 +124,10 @@ export async function loadApp(spec: string, cwd = process.cwd()): Promise<WSGIAp
   }
   let module: Record<string, unknown>;
   try {
-    const url = pathToFileURL(path).href;
+    // A reload imports the file as a new module (its own imports stay cached).
+    const url = pathToFileURL(path).href + (fresh ? `?wsgiref-reload=${++reloads}` : "");
     module = isTypeScript(ext)
-      ? await importTypeScript(url, file)
+      ? await importTypeScript(url, file, fresh)
       : ((await import(url)) as Record<string, unknown>);
   } catch (error) {
     if (error instanceof CliError) throw error;

@@ -7,7 +7,8 @@
  */
 import cluster from "node:cluster";
 import type { ServeCommand } from "../cli.ts";
-import { resolveOptions } from "../server/options.ts";
+import { parseBind } from "../server/bind.ts";
+import { formatConfig, layerOptions, loadConfig } from "../server/config.ts";
 import { serve } from "../server/server.ts";
 import type { WSGIApplication } from "../types.ts";
 import { validator } from "../validate.ts";
@@ -24,8 +25,7 @@ export async function runServe(command: ServeCommand): Promise<number> {
     process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
   }
   const { demoApp, makeServer } = await import("../simple-server.ts");
-  let app: WSGIApplication = command.app === undefined ? demoApp : await loadApp(command.app);
-  if (command.validate) app = validator(app);
+  const config = command.config === undefined ? undefined : await loadConfig(command.config);
   const given = { ...command.options };
   // `wsgiref` alone serves the demo on all interfaces, like CPython's `python -m
   // wsgiref.simple_server`; `wsgiref serve` without a file binds 127.0.0.1 like any serve.
@@ -33,7 +33,8 @@ export async function runServe(command: ServeCommand): Promise<number> {
     command.bare &&
     command.app === undefined &&
     given.host === undefined &&
-    process.env.WSGIREF_HOST === undefined
+    process.env.WSGIREF_HOST === undefined &&
+    config?.options.host === undefined
   ) {
     given.host = "0.0.0.0";
   }
@@ -42,7 +43,17 @@ export async function runServe(command: ServeCommand): Promise<number> {
       "wsgiref: no FILE given: serving the demo app (wsgiref serve FILE[:NAME] serves yours)\n",
     );
   }
-  const options = resolveOptions(given);
+  const layered = layerOptions(given, process.env, config?.options);
+  if (command.printConfig) {
+    process.stdout.write(formatConfig(layered, config?.file));
+    return 0;
+  }
+  const options = layered.options;
+  // A bad --bind address is a usage error (exit 2), found before anything starts.
+  for (const address of options.bind ?? []) parseBind(address);
+  if (command.checkConfig) return checkConfig(command, config?.file);
+  let app: WSGIApplication = command.app === undefined ? demoApp : await loadApp(command.app);
+  if (command.validate) app = validator(app);
   if (command.server === "simple") {
     const server = await makeServer(options.host, options.port, app);
     const { address, port } = server.address;
@@ -54,17 +65,51 @@ export async function runServe(command: ServeCommand): Promise<number> {
     await server.close();
     return 0;
   }
-  const server = await serve(app, { ...options, handleSignals: true });
-  const where = server.address;
-  // With several workers the primary speaks for them all.
+  const spec = command.app;
+  // SIGHUP to a single-process server loads the app's file again (its workers, if any,
+  // are replaced by new processes instead).
+  const reload =
+    spec === undefined
+      ? undefined
+      : async () => {
+          const fresh = await loadApp(spec, process.cwd(), { fresh: true });
+          return command.validate ? validator(fresh) : fresh;
+        };
+  const server = await serve(app, {
+    ...options,
+    handleSignals: true,
+    loadApp: reload,
+    hooks: config?.hooks,
+  });
+  // With several workers the primary speaks for them all: one line per address.
   if (!cluster.isWorker) {
     const scheme = options.key ? "HTTPS" : "HTTP";
-    process.stdout.write(
-      typeof where === "string"
-        ? `Serving ${scheme} on unix:${where} ...\n`
-        : `Serving ${scheme} on ${where.address} port ${where.port} ...\n`,
-    );
+    for (const where of server.addresses) {
+      process.stdout.write(
+        typeof where !== "string"
+          ? `Serving ${scheme} on ${where.address} port ${where.port} ...\n`
+          : where.startsWith("fd://")
+            ? `Serving ${scheme} on ${where} ...\n`
+            : `Serving ${scheme} on unix:${where} ...\n`,
+      );
+    }
   }
   await server.closed;
+  return 0;
+}
+
+/**
+ * `--check-config`: the options and config file already passed; loads the app too and
+ * prints one line. Every problem exits 2, as a usage error.
+ */
+async function checkConfig(command: ServeCommand, file: string | undefined): Promise<number> {
+  try {
+    if (command.app !== undefined) await loadApp(command.app);
+  } catch (error) {
+    process.stderr.write(`wsgiref: error: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const what = [file && `config ${file}`, command.app && `app ${command.app}`].filter(Boolean);
+  process.stdout.write(`wsgiref: ${what.join(" and ") || "the options"} OK\n`);
   return 0;
 }

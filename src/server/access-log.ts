@@ -1,6 +1,7 @@
 /**
- * Access log lines in Common and Combined Log Format, with every printed field escaped
- * so a client cannot forge log lines; and the escaping of error log text.
+ * Access log lines in Common and Combined Log Format, as JSON records, or in a
+ * gunicorn-style format of `%(x)s` atoms, with every printed field escaped so a client
+ * cannot forge log lines; and the escaping of error log text.
  *
  * @module
  */
@@ -26,6 +27,10 @@ export interface AccessRecord {
   userAgent?: string | undefined;
   /** The authenticated user (`REMOTE_USER`), if any. */
   user?: string | undefined;
+  /** How long the exchange took, in milliseconds, from the request head to the response's end. */
+  durationMs?: number | undefined;
+  /** The request id of the error log, if known. */
+  requestId?: string | undefined;
 }
 
 /** Escapes quotes, backslashes, control and non-ASCII bytes as `\xNN`, as Apache does. */
@@ -54,8 +59,10 @@ export function clfTime(t: Date): string {
   return `[${pad(t.getDate())}/${MONTHS[t.getMonth()]}/${t.getFullYear()}:${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())} ${sign}${pad(Math.floor(Math.abs(offset) / 60))}${pad(Math.abs(offset) % 60)}]`;
 }
 
-/** One access log line (with its newline) in the `common` or `combined` format. */
-export function formatAccess(record: AccessRecord, format: "common" | "combined"): string {
+/** One access log line (with its newline) in `common`, `combined`, `json` or a `%(x)s` format. */
+export function formatAccess(record: AccessRecord, format: string): string {
+  if (format === "json") return formatJson(record);
+  if (format !== "common" && format !== "combined") return formatCustom(record, format);
   const user = record.user ? escapeLogField(record.user) : "-";
   const bytes = record.bytes > 0 ? String(record.bytes) : "-";
   let line = `${escapeLogField(record.remoteAddr)} - ${user} ${clfTime(record.time)} "${escapeLogField(record.requestLine)}" ${record.status} ${bytes}`;
@@ -63,4 +70,78 @@ export function formatAccess(record: AccessRecord, format: "common" | "combined"
     line += ` "${escapeLogField(record.referer ?? "-")}" "${escapeLogField(record.userAgent ?? "-")}"`;
   }
   return `${line}\n`;
+}
+
+/** The `json` format: one object a line (JSON escapes whatever the client sent). */
+function formatJson(record: AccessRecord): string {
+  const [method = "", target = "", version = ""] = record.requestLine.split(" ");
+  return `${JSON.stringify({
+    time: record.time.toISOString(),
+    remote_addr: record.remoteAddr,
+    user: record.user ?? null,
+    method,
+    path: target,
+    protocol: version,
+    status: record.status,
+    bytes: record.bytes,
+    referer: record.referer ?? null,
+    user_agent: record.userAgent ?? null,
+    duration_ms: record.durationMs ?? null,
+    request_id: record.requestId ?? null,
+  })}\n`;
+}
+
+/** A gunicorn `access_log_format` atom's value (unknown atoms print `-`). */
+function atom(record: AccessRecord, name: string): string {
+  const ms = record.durationMs ?? 0;
+  const [method = "-", target = "-", version = "-"] = record.requestLine.split(" ");
+  switch (name) {
+    case "h":
+      return record.remoteAddr;
+    case "l":
+      return "-";
+    case "u":
+      return record.user || "-";
+    case "t":
+      return clfTime(record.time);
+    case "r":
+      return record.requestLine;
+    case "m":
+      return method;
+    case "U":
+      return target.split("?")[0] ?? "-";
+    case "q":
+      return target.includes("?") ? target.slice(target.indexOf("?") + 1) : "";
+    case "H":
+      return version;
+    case "s":
+      return String(record.status);
+    case "b":
+      return record.bytes > 0 ? String(record.bytes) : "-";
+    case "B":
+      return String(record.bytes);
+    case "f":
+      return record.referer ?? "-";
+    case "a":
+      return record.userAgent ?? "-";
+    case "D":
+      return String(Math.round(ms * 1000));
+    case "T":
+      return String(Math.floor(ms / 1000));
+    case "M":
+      return String(Math.round(ms));
+    case "L":
+      return (ms / 1000).toFixed(6);
+    case "p":
+      return `<${process.pid}>`;
+    case "i":
+      return record.requestId ?? "-";
+    default:
+      return "-";
+  }
+}
+
+/** A custom format: `%(x)s` (or `%(x)`) atoms replaced by escaped values. */
+function formatCustom(record: AccessRecord, format: string): string {
+  return `${format.replace(/%\((\w+)\)s?/g, (_all, name: string) => escapeLogField(atom(record, name)))}\n`;
 }

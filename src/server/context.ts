@@ -4,67 +4,91 @@
  *
  * @module
  */
-import { createWriteStream, type WriteStream } from "node:fs";
+import type { Headers } from "../headers.ts";
 import type { ProtocolError } from "../http/errors.ts";
 import { type Limits, resolveLimits } from "../http/limits.ts";
 import { TextErrorStream } from "../streams.ts";
-import type { ErrorStream, WSGIApplication } from "../types.ts";
+import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../types.ts";
 import { type AccessRecord, escapeControls, formatAccess } from "./access-log.ts";
+import { callRequestHook, type ServerHooks } from "./hooks.ts";
+import {
+  formatLogLine,
+  LogFile,
+  type LogFormat,
+  type LogLevel,
+  type LogRequest,
+  requestId,
+} from "./log.ts";
+import type { Metrics } from "./metrics.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 
 /** Rejected-request log lines allowed per second before the rest are counted, not printed. */
 const REJECTIONS_PER_SECOND = 10;
 
+/** A request the server is answering: what the logs and the watchdog say about it. */
+export interface InFlight {
+  /** The request method. */
+  readonly method: string;
+  /** The request target as received (path and query). */
+  readonly path: string;
+  /** When the app was called (ms since the epoch). */
+  readonly startedAt: number;
+  /** The request id of the logs: its `X-Request-ID` header, else `<pid>-<n>`. */
+  readonly id: string;
+}
+
+const encoder = new TextEncoder();
 /**
- * A log destination: `-` is stderr, anything else a file appended to. `reopen` opens the
- * path anew (logrotate moved the file away); after `close`, lines are dropped.
+ * The answer to a request over `maxConcurrency`: the app is not called. (The session
+ * closes the connection after it, which adds `Connection: close`: WSGI apps may not send
+ * hop-by-hop headers themselves.)
  */
-class LogFile {
-  private readonly destination: string;
-  private stream: WriteStream | null;
-  private closed = false;
+const OVERLOADED_BODY = encoder.encode("Service Unavailable: too many requests in flight\n");
+const overloaded: WSGIApplication = (_environ, startResponse) => {
+  startResponse("503 Service Unavailable", [
+    ["Content-Type", "text/plain; charset=utf-8"],
+    ["Retry-After", "1"],
+  ]);
+  return [OVERLOADED_BODY];
+};
 
-  constructor(destination: string) {
-    this.destination = destination;
-    this.stream = destination === "-" ? null : this.open();
-  }
-
-  /** Appends a line. */
-  readonly write = (line: string): void => {
-    if (this.stream === null) process.stderr.write(line);
-    else if (!this.closed) this.stream.write(line);
-  };
-
-  /** Goes on in a new file at the same path; lines written before go to the old one. */
-  reopen(): void {
-    if (this.stream === null || this.closed) return;
-    const old = this.stream;
-    this.stream = this.open();
-    old.end();
-  }
-
-  /** Resolves once what was written is flushed and the file closed. */
-  close(): Promise<void> {
-    this.closed = true;
-    const stream = this.stream;
-    if (stream === null) return Promise.resolve();
-    return new Promise((resolve) => stream.end(resolve));
-  }
-
-  private open(): WriteStream {
-    const stream = createWriteStream(this.destination, { flags: "a" });
-    stream.on("error", (error) =>
-      process.stderr.write(`wsgiref: cannot write log ${this.destination}: ${error.message}\n`),
-    );
-    return stream;
+/**
+ * A request's `wsgi.errors`: each line written goes to the error log with the time, pid,
+ * level, and the request's method, path and id, so an app's traceback names its request.
+ * (In the text format a write that does not end a line leaves the next one unprefixed;
+ * in JSON each write is a record.)
+ */
+class RequestErrorStream extends TextErrorStream {
+  constructor(write: (line: string) => void, format: LogFormat, request: LogRequest) {
+    let atLineStart = true;
+    super((text) => {
+      if (text === "") return;
+      if (format === "json" || atLineStart) {
+        const line = formatLogLine(format, "error", text, request);
+        write(format === "json" || text.endsWith("\n") ? line : line.slice(0, -1));
+      } else write(text);
+      atLineStart = text.endsWith("\n");
+    });
   }
 }
 
 /** The state shared by a server's sessions. */
 export class ServerContext {
-  /** The application. */
-  readonly app: WSGIApplication;
+  /** The application; SIGHUP to a single-process server swaps in a reloaded one. */
+  app: WSGIApplication;
+  /** The app that answers a request over `maxConcurrency` (503, `Retry-After: 1`). */
+  readonly overloadedApp: WSGIApplication = overloaded;
+  /** The requests being answered, by environ, oldest first. */
+  readonly inFlight = new Map<WSGIEnvironment | Record<string, string>, InFlight>();
+  /** Called when a request starts (the worker's heartbeat keeps the newest one for the watchdog). */
+  onRequestStarted: ((request: InFlight) => void) | null = null;
+  /** Called when the last request in flight finished. */
+  onIdle: (() => void) | null = null;
+  /** The metrics this process counts, or null when `metricsBind` is off. */
+  metrics: Metrics | null = null;
+  /** The hooks of the config file (`preRequest` and `postRequest` run here). */
+  hooks: ServerHooks | undefined = undefined;
   /** The resolved options. */
   readonly options: ServerOptions;
   /** The protocol core's limits, from the options (resolved once, for every connection). */
@@ -93,6 +117,10 @@ export class ServerContext {
   private rejectionsInWindow = 0;
   private suppressed = 0;
   private idleListeners: Array<() => void> = [];
+  /** The request whose exchange just ended, for its access log line. */
+  private finishing: InFlight | null = null;
+  private overloadWindow = 0;
+  private overloadCount = 0;
 
   constructor(app: WSGIApplication, options: ServerOptions, multiprocess: boolean) {
     this.app = app;
@@ -114,17 +142,29 @@ export class ServerContext {
     else {
       const write = this.openLog(options.accessLog);
       const format = options.accessLogFormat;
-      this.accessLog = (record) => write(formatAccess(record, format));
+      // Called right after requestFinished: the request that just finished gives the id.
+      this.accessLog = (record) => {
+        const durationMs = Date.now() - record.time.getTime();
+        const requestId = this.finishing?.id;
+        this.finishing = null;
+        write(formatAccess({ ...record, durationMs, requestId }, format));
+      };
     }
   }
 
-  /** Writes a line to the error log, with a timestamp and the process id. */
+  /** Writes a line to the error log at level `error` (with the time, pid and level). */
   logError(message: string): void {
-    this.writeError(`[${new Date().toISOString()}] [${process.pid}] ${message}\n`);
+    this.writeError(formatLogLine(this.options.logFormat, "error", message));
+  }
+
+  /** Writes a line to the error log at `level`. */
+  log(level: LogLevel, message: string): void {
+    this.writeError(formatLogLine(this.options.logFormat, level, message));
   }
 
   /** Logs a rejected request with its code and peer, at most 10 lines a second. */
   logRejection(error: ProtocolError, peer: string): void {
+    this.metrics?.rejected(error.code);
     const second = Math.floor(Date.now() / 1000);
     if (second !== this.rejectionWindow) {
       if (this.suppressed > 0)
@@ -140,10 +180,84 @@ export class ServerContext {
     this.logError(`${error.code} ${error.status} from ${peer}: ${error.message}`);
   }
 
+  /**
+   * Called when a request's head arrived, before the app: false means the worker already
+   * has `maxConcurrency` requests in flight, and the request gets `overloadedApp` (503).
+   * Every request, admitted or not, is ended with `requestFinished`.
+   */
+  requestStarted(environ: Record<string, string>): boolean {
+    const max = this.options.maxConcurrency;
+    if (max > 0 && this.inFlight.size >= max) {
+      this.metrics?.rejected("ERR_OVERLOADED");
+      this.logOverload();
+      return false;
+    }
+    const request: InFlight = {
+      method: environ.REQUEST_METHOD ?? "-",
+      path: environ.RAW_URI ?? environ.PATH_INFO ?? "-",
+      startedAt: Date.now(),
+      id: requestId(environ.HTTP_X_REQUEST_ID),
+    };
+    this.inFlight.set(environ, request);
+    this.onRequestStarted?.(request);
+    const preRequest = this.hooks?.preRequest;
+    if (preRequest) callRequestHook(preRequest, "preRequest", this.logHookError, [environ]);
+    return true;
+  }
+
+  /**
+   * Called when a request's exchange is over (after the app and the response), with the
+   * status and headers the app gave (undefined if it gave none).
+   */
+  requestFinished(
+    environ: Record<string, string>,
+    status: string | undefined,
+    headers: Headers | undefined,
+  ): void {
+    const request = this.inFlight.get(environ);
+    if (request === undefined) return;
+    this.finishing = request;
+    this.inFlight.delete(environ);
+    if (this.inFlight.size === 0) this.onIdle?.();
+    this.metrics?.requestFinished(status, Date.now() - request.startedAt);
+    const postRequest = this.hooks?.postRequest;
+    if (postRequest) {
+      const args = [environ, status, headers, Date.now() - request.startedAt];
+      callRequestHook(postRequest, "postRequest", this.logHookError, args);
+    }
+  }
+
+  /** Logs a hook's failure to the error log. */
+  readonly logHookError = (line: string): void => this.logError(line);
+
+  /** The `wsgi.errors` of one request: error log lines that name the request. */
+  requestErrors(environ: Record<string, string>): ErrorStream {
+    const request = this.inFlight.get(environ) ?? {
+      method: environ.REQUEST_METHOD ?? "-",
+      path: environ.RAW_URI ?? environ.PATH_INFO ?? "-",
+      id: requestId(environ.HTTP_X_REQUEST_ID),
+    };
+    return new RequestErrorStream(this.writeError, this.options.logFormat, request);
+  }
+
+  /** Logs refused requests at most once a second, with how many there were. */
+  private logOverload(): void {
+    this.overloadCount++;
+    const second = Math.floor(Date.now() / 1000);
+    if (second === this.overloadWindow) return;
+    this.overloadWindow = second;
+    const count = this.overloadCount;
+    this.overloadCount = 0;
+    this.log(
+      "warning",
+      `ERR_OVERLOADED 503: ${count} request(s) refused since the last report: ${this.inFlight.size} in flight, --max-concurrency ${this.options.maxConcurrency}`,
+    );
+  }
+
   /** Reopens the log files at their paths, after logrotate (or someone) moved them away. */
   reopenLogs(): void {
     for (const log of this.logFiles) log.reopen();
-    this.logError("reopened the log files");
+    this.log("info", "reopened the log files");
   }
 
   /** Closes the log files once what was written to them is flushed. */

@@ -39,6 +39,8 @@ export class ConnectionExchange implements Exchange {
   readonly multiprocess: boolean;
   /** The request's answer was a protocol error's (400, 413, ...): close after it. */
   rejected = false;
+  /** The response headers that went out, for the `postRequest` hook. */
+  responseHeaders: Headers | undefined = undefined;
   private readonly conn: ServerConnection;
   private readonly output: Output;
   private readonly feed: BodyFeed;
@@ -71,8 +73,9 @@ export class ConnectionExchange implements Exchange {
       : NO_BODY;
   }
 
+  /** The error log, as this request's `wsgi.errors` (its lines name the request). */
   get errors(): ErrorStream {
-    return this.ctx.errorStream;
+    return this.ctx.requestErrors(this.cgiVars);
   }
 
   get requestError(): ProtocolError | null {
@@ -80,6 +83,7 @@ export class ConnectionExchange implements Exchange {
   }
 
   writeHead(status: string, headers: Headers, more: boolean): void | Promise<void> {
+    this.responseHeaders = headers;
     const head = this.conn.sendResponseHead(status, headers, {
       date: httpDate(this.host.now()),
       close: this.ctx.closing,

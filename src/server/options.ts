@@ -10,7 +10,7 @@
 import { LIMITS, type LimitDoc, type Limits } from "../http/limits.ts";
 
 /** The kinds of value an option takes, and how its text form is read. */
-export type OptionType = "string" | "integer" | "size" | "duration" | "boolean" | "enum";
+export type OptionType = "string" | "integer" | "size" | "duration" | "boolean" | "enum" | "list";
 
 /** The production server's settings, as `serve(app, options)` takes them. */
 export interface ServerOptions {
@@ -54,12 +54,30 @@ export interface ServerOptions {
   keepUnderscoreHeaders: boolean;
   /** Where the access log goes: `off`, `-` (stderr), or a file path. */
   accessLog: string;
-  /** The access log's format. */
-  accessLogFormat: "common" | "combined";
+  /** The access log's format: `common`, `combined`, `json`, or a gunicorn-style format such as `%(h)s "%(r)s" %(s)s %(D)s`. */
+  accessLogFormat: "common" | "combined" | "json" | (string & {});
   /** Where the error log goes: `-` (stderr) or a file path. */
   errorLog: string;
   /** The `Server` header and `SERVER_SOFTWARE`; empty sends none. */
   serverHeader: string;
+  /** Milliseconds a worker may go without a heartbeat before it is killed and replaced; 0 is off. */
+  workerTimeout: number;
+  /** Requests in flight in one worker before new ones get 503; 0 is no limit. */
+  maxConcurrency: number;
+  /** The listen backlog: connections the kernel queues before they are accepted. */
+  backlog: number;
+  /** Requests a worker serves before it is replaced gracefully; 0 is never. */
+  maxRequests: number;
+  /** Up to this many more requests, chosen at random per worker, so workers do not recycle together. */
+  maxRequestsJitter: number;
+  /** Resident memory (bytes) past which a worker is replaced gracefully; 0 is no limit. */
+  maxWorkerMemory: number;
+  /** Addresses to listen on (`HOST:PORT`, `[IPv6]:PORT`, `unix:PATH`, `fd://N`) instead of host/port. */
+  bind: string[] | undefined;
+  /** `HOST:PORT` (or `unix:PATH`) where Prometheus metrics are served at `/metrics`; off when undefined. */
+  metricsBind: string | undefined;
+  /** The error log's format: `text` lines or `json` records. */
+  logFormat: "text" | "json";
 }
 
 /** One row of the options table. */
@@ -76,6 +94,8 @@ export interface OptionSpec {
   env: string;
   /** The allowed values, for enums. */
   values?: readonly string[];
+  /** For enums: other text that matches this is allowed too (a custom format). */
+  pattern?: RegExp;
   /** Smallest allowed number, for numeric options. */
   min?: number;
   /** Help text: what it does. */
@@ -297,8 +317,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "common",
     flag: "--access-log-format",
     env: "WSGIREF_ACCESS_LOG_FORMAT",
-    values: ["common", "combined"],
-    doc: "Access log format: common or combined (adds Referer and User-Agent).",
+    values: ["common", "combined", "json"],
+    pattern: /%\(\w+\)/,
+    doc: "Access log format: common, combined (adds Referer and User-Agent), json (one record a line, with duration_ms and request_id), or a gunicorn-style format of %(h)s %(l)s %(u)s %(t)s %(r)s %(m)s %(U)s %(q)s %(s)s %(b)s %(B)s %(f)s %(a)s %(D)s (microseconds) %(T)s %(M)s (milliseconds) %(p)s %(i)s (request id) atoms.",
     why: "Common Log Format is what most tools parse.",
   },
   {
@@ -318,6 +339,94 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "WSGIREF_SERVER_HEADER",
     doc: "The Server header and SERVER_SOFTWARE; empty sends no Server header.",
     why: "Names the software without its version.",
+  },
+  {
+    name: "workerTimeout",
+    type: "duration",
+    default: 30_000,
+    flag: "--worker-timeout",
+    env: "WSGIREF_WORKER_TIMEOUT",
+    min: 0,
+    doc: "With --workers > 1: a worker whose event loop does not answer the primary's heartbeat for this long (an app stuck in a loop) is killed with SIGKILL, logged with the request it was serving, and replaced. 0 turns the watchdog off.",
+    why: "gunicorn's --timeout: long enough for any synchronous work a worker should do at once.",
+  },
+  {
+    name: "maxConcurrency",
+    type: "integer",
+    default: 0,
+    flag: "--max-concurrency",
+    env: "WSGIREF_MAX_CONCURRENCY",
+    min: 0,
+    doc: "Requests in flight in one worker before new ones are answered 503 with Retry-After: 1 and Connection: close, without calling the app. 0 is no limit.",
+    why: "Off, as uvicorn's --limit-concurrency: the right number depends on the app.",
+  },
+  {
+    name: "backlog",
+    type: "integer",
+    default: 2048,
+    flag: "--backlog",
+    env: "WSGIREF_BACKLOG",
+    min: 1,
+    doc: "The listen backlog: connections the kernel queues before the server accepts them (capped by net.core.somaxconn).",
+    why: "gunicorn's default; the kernel caps it anyway.",
+  },
+  {
+    name: "maxRequests",
+    type: "integer",
+    default: 0,
+    flag: "--max-requests",
+    env: "WSGIREF_MAX_REQUESTS",
+    min: 0,
+    doc: "With --workers > 1: a worker that served this many requests is replaced gracefully (its successor listens first; requests in flight finish). 0 is never.",
+    why: "Off, as in gunicorn: a simple guard against slow memory leaks, when needed.",
+  },
+  {
+    name: "maxRequestsJitter",
+    type: "integer",
+    default: 0,
+    flag: "--max-requests-jitter",
+    env: "WSGIREF_MAX_REQUESTS_JITTER",
+    min: 0,
+    doc: "Adds a random 0 to N requests to --max-requests per worker, so the workers do not all recycle at once.",
+    why: "gunicorn's max_requests_jitter; off with --max-requests.",
+  },
+  {
+    name: "maxWorkerMemory",
+    type: "size",
+    default: 0,
+    flag: "--max-worker-memory",
+    env: "WSGIREF_MAX_WORKER_MEMORY",
+    min: 0,
+    doc: "With --workers > 1: a worker whose resident memory (RSS) passes this size, checked every second, is replaced gracefully. 0 is no limit.",
+    why: "pm2's max_memory_restart; off because the right size depends on the app.",
+  },
+  {
+    name: "bind",
+    type: "list",
+    default: undefined,
+    flag: "--bind",
+    env: "WSGIREF_BIND",
+    doc: "Listen on this address instead of --host/--port: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N. Repeat the flag (or separate with commas in the variable) to listen on several at once.",
+    why: "Off: --host and --port are the shorthand for one TCP address.",
+  },
+  {
+    name: "metricsBind",
+    type: "string",
+    default: undefined,
+    flag: "--metrics-bind",
+    env: "WSGIREF_METRICS_BIND",
+    doc: "Serve Prometheus metrics at http://HOST:PORT/metrics (or unix:PATH), from the primary, summed over the workers: requests by status class, a duration histogram, requests in flight, open connections, bytes in and out, rejected requests by error code, worker restarts by cause.",
+    why: "Off: a second port should be opened on purpose (keep it private).",
+  },
+  {
+    name: "logFormat",
+    type: "enum",
+    default: "text",
+    flag: "--log-format",
+    env: "WSGIREF_LOG_FORMAT",
+    values: ["text", "json"],
+    doc: "Error log format: text lines ([time] [pid] [LEVEL] message) or json records (time, pid, level, message); a request's lines add its method, path and request id.",
+    why: "Text is what people read; json is for log shippers.",
   },
 ];
 
@@ -365,13 +474,21 @@ export function parseOption(spec: OptionSpec, text: string): ServerOptions[keyof
   switch (spec.type) {
     case "string":
       return text;
+    case "list":
+      return text
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "");
     case "boolean":
       if (["1", "true", "yes", "on", ""].includes(t)) return true;
       if (["0", "false", "no", "off"].includes(t)) return false;
       throw bad("expected true or false");
     case "enum":
       if (spec.values?.includes(t)) return t as ServerOptions["accessLogFormat"];
-      throw bad(`expected one of ${spec.values?.join(", ")}`);
+      if (spec.pattern?.test(text)) return text;
+      throw bad(
+        `expected one of ${spec.values?.join(", ")}${spec.pattern ? ", or a format with %(x)s atoms" : ""}`,
+      );
     case "integer":
     case "size":
     case "duration": {
@@ -405,6 +522,14 @@ export function checkOptions(options: ServerOptions): void {
   for (const spec of OPTIONS) {
     const value = options[spec.name];
     if (spec.default === undefined && value === undefined) continue;
+    if (spec.type === "list") {
+      if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
+        throw new OptionError(
+          `${spec.name} must be a list of strings, got ${JSON.stringify(value)}`,
+        );
+      }
+      continue;
+    }
     const expected =
       spec.type === "string" || spec.type === "enum"
         ? "string"
@@ -422,7 +547,7 @@ export function checkOptions(options: ServerOptions): void {
         throw new OptionError(`${spec.name} must be at least ${spec.min}, got ${value}`);
       }
     }
-    if (spec.values && !spec.values.includes(String(value))) {
+    if (spec.values && !spec.values.includes(String(value)) && !spec.pattern?.test(String(value))) {
       throw new OptionError(
         `${spec.name} must be one of ${spec.values.join(", ")}, got ${JSON.stringify(value)}`,
       );

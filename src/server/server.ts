@@ -7,17 +7,21 @@
  * @module
  */
 import cluster from "node:cluster";
-import { readFileSync } from "node:fs";
-import { type AddressInfo, createServer, type Server as NetServer, type Socket } from "node:net";
-import { createServer as createTlsServer } from "node:tls";
+import type { AddressInfo, Socket } from "node:net";
 import type { WSGIApplication } from "../types.ts";
+import { endpointsOf } from "./bind.ts";
 import { ServerContext } from "./context.ts";
+import { beatInterval, Heartbeat, type ListeningReport } from "./heartbeat.ts";
+import { callHook, runOnStarting, type ServerHooks } from "./hooks.ts";
+import { addressesOf, closeListeners, openListeners } from "./listeners.ts";
+import { Metrics, renderPrometheus, serveMetrics } from "./metrics.ts";
+import { isMetricsQuery, type MetricsReply } from "./metrics-collector.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
-import { acceptIntoReadBuffers, type ReadBuffer } from "./read-buffer.ts";
+import type { ReadBuffer } from "./read-buffer.ts";
+import { Recycler } from "./recycle.ts";
 import { Session } from "./session.ts";
 import { sweepTimers } from "./timers.ts";
-import { clearStaleSocket } from "./unix-socket.ts";
 import {
   RELEASED_MESSAGE,
   REOPEN_LOGS_MESSAGE,
@@ -30,12 +34,23 @@ import {
 export interface ServeOptions extends Partial<ServerOptions> {
   /** Shut down gracefully on SIGTERM/SIGINT, roll workers on SIGHUP, reopen logs on SIGUSR1. Default false. */
   handleSignals?: boolean;
+  /**
+   * Loads the application anew: with `handleSignals`, SIGHUP to a single-process server
+   * calls it and serves new requests with the result (requests in flight finish on the
+   * old one); if it throws, the error is logged and the old app kept. Without it, SIGHUP
+   * is logged and ignored.
+   */
+  loadApp?: (() => Promise<WSGIApplication>) | undefined;
+  /** Server hooks (see hooks.ts); `wsgiref serve --config FILE` passes the file's. */
+  hooks?: ServerHooks | undefined;
 }
 
 /** A running server. */
 export interface RunningServer {
-  /** Where it listens: host and port, or the Unix socket path. */
+  /** Where it listens: host and port, or the Unix socket path (the first, with several). */
   readonly address: AddressInfo | string;
+  /** Every address it listens on (several with `bind` or socket activation). */
+  readonly addresses: readonly (AddressInfo | string)[];
   /** Settles when the server has stopped. */
   readonly closed: Promise<void>;
   /** The resolved options. */
@@ -65,15 +80,16 @@ export async function serve(
   app: WSGIApplication,
   given: ServeOptions = {},
 ): Promise<RunningServer> {
-  const { handleSignals = false, ...rest } = given;
+  const { handleSignals = false, loadApp, hooks, ...rest } = given;
   const options = resolveOptions(rest);
-  if (options.workers > 1 && cluster.isPrimary) return runPrimary(options, handleSignals);
-  return listen(
-    app,
-    options,
-    handleSignals && !cluster.isWorker,
-    cluster.isWorker || options.workers > 1,
-  );
+  if (!cluster.isWorker) await runOnStarting(hooks, options);
+  if (options.workers > 1 && cluster.isPrimary) return runPrimary(options, handleSignals, hooks);
+  return listen(app, options, {
+    handleSignals: handleSignals && !cluster.isWorker,
+    multiprocess: cluster.isWorker || options.workers > 1,
+    loadApp,
+    hooks,
+  });
 }
 
 /** How often the sweep looks for expired timers, at least. */
@@ -91,48 +107,86 @@ function sweepInterval(options: ServerOptions): number {
 async function listen(
   app: WSGIApplication,
   options: ServerOptions,
-  handleSignals: boolean,
-  multiprocess: boolean,
+  how: {
+    handleSignals: boolean;
+    multiprocess: boolean;
+    loadApp: (() => Promise<WSGIApplication>) | undefined;
+    hooks: ServerHooks | undefined;
+  },
 ): Promise<RunningServer> {
-  const ctx = new ServerContext(app, options, multiprocess);
+  const { handleSignals, loadApp, hooks } = how;
+  const ctx = new ServerContext(app, options, how.multiprocess);
+  ctx.hooks = hooks;
+  const single = !cluster.isWorker;
+  const hookLog = ctx.logHookError;
+  if (cluster.isWorker) {
+    const id = cluster.worker?.id ?? 0;
+    await callHook(hooks, "postFork", hookLog, { pid: process.pid, id });
+  }
   const onSocket = (socket: Socket, reads: ReadBuffer | null = null) => {
     if (ctx.closing) {
       socket.destroy();
       return;
     }
+    ctx.metrics?.connectionOpened(socket);
     new Session(socket, ctx, reads);
   };
-  const tls = Boolean(options.key && options.cert);
-  let server: NetServer;
-  if (tls) {
-    server = createTlsServer(
-      { key: readFileSync(options.key!), cert: readFileSync(options.cert!), allowHalfOpen: true },
-      onSocket,
-    );
-    server.on("tlsClientError", () => {});
-  } else {
-    server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => onSocket(socket));
+  const endpoints = endpointsOf(options);
+  const servers = await openListeners(endpoints, options, onSocket, (m) => ctx.logError(m));
+  const addresses = addressesOf(servers);
+  if (cluster.isWorker) {
+    const report: ListeningReport = { wsgiref: "listening", addresses };
+    process.send?.(report);
   }
-  // In a worker the cluster primary listens (and cleared the path before forking).
-  if (options.path && !cluster.isWorker) await clearStaleSocket(options.path);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    const done = () => {
-      server.off("error", reject);
-      resolve();
+  const address = addresses[0] as AddressInfo | string;
+  const tcp = addresses.find((a): a is AddressInfo => typeof a !== "string");
+  if (tcp !== undefined) {
+    // --host as given ("localhost" stays so); a --bind or inherited socket's own address.
+    const host = endpoints[0]?.kind === "tcp" && !options.bind?.length ? options.host : tcp.address;
+    ctx.serverName = host === "0.0.0.0" || host === "::" || host === undefined ? "localhost" : host;
+    ctx.serverPort = String(tcp.port);
+  }
+
+  if (options.metricsBind !== undefined) ctx.metrics = new Metrics();
+  // A single process serves its own metrics; a worker answers its primary's questions.
+  const metricsServer =
+    single && ctx.metrics !== null && options.metricsBind !== undefined
+      ? await serveMetrics(options.metricsBind, async () =>
+          renderPrometheus((ctx.metrics as Metrics).snapshot(ctx.inFlight.size)),
+        )
+      : null;
+  const sendMetrics = (id: number) => {
+    if (ctx.metrics === null || !process.connected) return;
+    const reply: MetricsReply = {
+      wsgiref: "metrics",
+      id,
+      snapshot: ctx.metrics.snapshot(ctx.inFlight.size),
     };
-    if (options.path) server.listen(options.path, done);
-    else server.listen(options.port, options.host, done);
-  });
-  server.on("error", (error) => ctx.logError(`server error: ${error.message}`));
-  // A plain connection reads into a buffer of its own (see read-buffer.ts).
-  if (!tls) acceptIntoReadBuffers(server, onSocket);
-  const address = server.address() as AddressInfo | string;
-  if (typeof address !== "string") {
-    ctx.serverName =
-      options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
-    ctx.serverPort = String(address.port);
+    process.send?.(reply);
+  };
+
+  // Only under our own primary (workers.ts), which watches the heartbeats and recycles.
+  const ourWorker = cluster.isWorker && process.env.WSGIREF_WORKER === "1";
+  const heartbeat =
+    ourWorker && options.workerTimeout > 0
+      ? new Heartbeat(
+          beatInterval(options.workerTimeout),
+          options.workerTimeout,
+          options.errorLog,
+          options.logFormat,
+        )
+      : null;
+  const recycler = ourWorker && Recycler.wanted(options) ? new Recycler(options) : null;
+  if (!cluster.isWorker && Recycler.wanted(options)) {
+    ctx.log("warning", "--max-requests and --max-worker-memory need --workers 2 or more; ignored");
   }
+  if (heartbeat || recycler) {
+    ctx.onRequestStarted = (request) => {
+      heartbeat?.requestStarted(request);
+      recycler?.requestStarted();
+    };
+  }
+  if (heartbeat) ctx.onIdle = () => heartbeat.idle();
 
   const sweep = setInterval(() => sweepTimers(ctx.sessions, Date.now()), sweepInterval(options));
   sweep.unref();
@@ -145,7 +199,7 @@ async function listen(
   const close = (): Promise<void> => {
     closing ??= (async () => {
       ctx.closing = true;
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const stopped = closeListeners(servers);
       const released = cluster.isWorker ? releasedByPrimary() : undefined;
       for (const session of ctx.sessions) session.shutdown();
       const grace = setTimeout(() => {
@@ -156,8 +210,14 @@ async function listen(
       await stopped;
       await released;
       clearInterval(sweep);
+      heartbeat?.stop();
+      metricsServer?.close();
+      // A worker's final counts, so that the primary's sums keep them.
+      if (cluster.isWorker) sendMetrics(0);
+      recycler?.stop();
       removeSignals();
       await ctx.closeLogs();
+      if (single) await callHook(hooks, "onExit", hookLog);
       resolveClosed();
     })();
     return closing;
@@ -167,15 +227,42 @@ async function listen(
   const stopWorker = () => void close().then(() => process.exit(0));
   const reopenLogs = () => ctx.reopenLogs();
   const onWorkerMessage = (message: unknown) => {
-    if (message === SHUTDOWN_MESSAGE) stopWorker();
+    if (isMetricsQuery(message)) sendMetrics(message.id);
+    else if (message === SHUTDOWN_MESSAGE) stopWorker();
     else if (message === REOPEN_LOGS_MESSAGE) reopenLogs();
   };
   const ignore = () => {};
+  let reloading = false;
+  const onHup = () => {
+    if (loadApp === undefined) {
+      ctx.log("warning", "SIGHUP: this server was given no way to reload its app; ignored");
+      return;
+    }
+    if (reloading) return;
+    reloading = true;
+    ctx.log("info", "SIGHUP: reloading the app");
+    callHook(hooks, "onReload", hookLog)
+      .then(loadApp)
+      .then(
+        (fresh) => {
+          ctx.app = fresh;
+          ctx.log("info", "SIGHUP: reloaded; new requests go to the new app");
+        },
+        (error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          ctx.logError(`SIGHUP: reload failed, keeping the old app: ${reason}`);
+        },
+      )
+      .finally(() => {
+        reloading = false;
+      });
+  };
   const removeSignals = addProcessListeners([
     ...(handleSignals
       ? ([
           ["SIGTERM", onSignal],
           ["SIGINT", onSignal],
+          ["SIGHUP", onHup],
           ["SIGUSR1", reopenLogs],
         ] as const)
       : []),
@@ -187,14 +274,20 @@ async function listen(
           ["message", onWorkerMessage],
           ["SIGINT", ignore],
           ["SIGTERM", stopWorker],
-          // systemd's `kill` signals every process of the service, workers included.
+          // systemd's `kill` signals every process of the service, workers included: the
+          // primary rolls the workers on SIGHUP; one of its own must not end this one.
+          ["SIGHUP", ignore],
           ["SIGUSR1", reopenLogs],
         ] as const)
       : []),
   ]);
 
+  if (single)
+    await callHook(hooks, "whenReady", hookLog, { address, pid: process.pid, workers: 1 });
+
   return {
     address,
+    addresses,
     closed,
     options,
     close,

@@ -268,10 +268,15 @@ export class Session implements Timed {
     if (this.ctx.accessLog !== null) this.startedAt = new Date();
     this.timer.arm("response", this.ctx.options.responseTimeout);
     this.exchange.begin(buildCgiVars(head, this.peer, this.headerKeys, this.ctx), head.hasBody);
+    // Past --max-concurrency, the request gets the 503 app and the connection closes after it.
+    const admitted = this.ctx.requestStarted(this.exchange.cgiVars);
+    if (!admitted) this.conn.closeAfterResponse();
     const handler = new ExchangeHandler(this.exchange, this.ctx.serverSoftware);
     this.handler = handler;
     try {
-      handler.handle(this.ctx.app)?.catch(this.onHandlerFailure);
+      handler
+        .handle(admitted ? this.ctx.app : this.ctx.overloadedApp)
+        ?.catch(this.onHandlerFailure);
     } catch (error) {
       this.onHandlerFailure(error);
     }
@@ -282,9 +287,13 @@ export class Session implements Timed {
     const head = this.head;
     this.head = null;
     this.handler = null;
+    const vars = this.exchange.cgiVars;
+    if (head !== null) this.ctx.requestFinished(vars, status, this.exchange.responseHeaders);
+    this.exchange.responseHeaders = undefined;
     if (head !== null && this.ctx.accessLog !== null) {
       this.ctx.accessLog({
-        remoteAddr: this.peer.address || "-",
+        // After the app ran: a proxyFix in front of it put the client's address there.
+        remoteAddr: vars.REMOTE_ADDR || this.peer.address || "-",
         requestLine: `${head.method} ${head.target} ${head.version}`,
         status: status === undefined ? 0 : Number(status.slice(0, 3)),
         // A HEAD response carries no body, whatever the app returned.

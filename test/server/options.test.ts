@@ -54,7 +54,7 @@ describe("options: reading text forms", () => {
     ["port", "80.5", /--port: expected a whole number/],
     ["maxBodySize", "1x", /--max-body-size: expected a size/],
     ["keepAliveTimeout", "soon", /--keep-alive: expected a duration/],
-    ["accessLogFormat", "json", /expected one of common, combined/],
+    ["accessLogFormat", "xml", /expected one of common, combined/],
     ["keepUnderscoreHeaders", "maybe", /expected true or false/],
   ];
   for (const [name, text, message] of bad) {
