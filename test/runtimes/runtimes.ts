@@ -42,7 +42,16 @@ export interface RuntimeProcess {
 /** How each runtime runs a TypeScript file that serves on a port it prints. */
 const COMMANDS: Record<"bun" | "deno", (file: string) => string[]> = {
   bun: (file) => ["run", file],
-  deno: (file) => ["run", "--quiet", "--allow-net", "--allow-env", "--allow-read", file],
+  // --allow-run: `workers` forks Deno itself through node:cluster.
+  deno: (file) => [
+    "run",
+    "--quiet",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-run",
+    file,
+  ],
 };
 
 function watch(child: ChildProcess): () => string {
@@ -73,9 +82,10 @@ function stopper(child: ChildProcess, cleanup?: () => Promise<void>): () => Prom
 export async function startScript(
   name: "bun" | "deno",
   file: string,
+  args: string[] = [],
   ms = 20_000,
 ): Promise<RuntimeProcess> {
-  const child = spawn(runtimeBinary(name), COMMANDS[name](file), {
+  const child = spawn(runtimeBinary(name), [...COMMANDS[name](file), ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1" },
   });
