@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { build } from "esbuild";
 
@@ -125,6 +125,11 @@ async function accepts(port: number): Promise<boolean> {
 export interface WorkerOptions {
   /** workerd's compatibility flags, such as `nodejs_compat` (default none). */
   flags?: string[];
+  /**
+   * workerd's compatibility date (default 2026-11-01, where Node compatibility is on;
+   * before 2026-08-04 it is off unless `flags` hold `nodejs_compat`).
+   */
+  date?: string;
 }
 
 /**
@@ -134,12 +139,12 @@ export interface WorkerOptions {
  */
 export async function startWorker(
   entry: string,
-  { flags = [] }: WorkerOptions = {},
+  { flags = [], date = "2026-11-01" }: WorkerOptions = {},
   ms = 20_000,
 ): Promise<RuntimeProcess> {
   const dir = await mkdtemp(join(tmpdir(), "wsgiref-workerd-"));
   await build({
-    entryPoints: [join(ROOT, entry)],
+    entryPoints: [isAbsolute(entry) ? entry : join(ROOT, entry)],
     bundle: true,
     platform: "neutral",
     format: "esm",
@@ -155,7 +160,7 @@ const config :Workerd.Config = (
 );
 const worker :Workerd.Worker = (
   modules = [(name = "worker.js", esModule = embed "worker.js")],
-  compatibilityDate = "2026-11-01",
+  compatibilityDate = "${date}",
   compatibilityFlags = [${flags.map((flag) => JSON.stringify(flag)).join(", ")}],
 );
 `;
