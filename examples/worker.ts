@@ -1,11 +1,10 @@
 /**
  * A WSGI application as a module worker for workerd (Cloudflare Workers' runtime),
- * through `toFetchHandler`. Bundle it, then serve it with docs/bridges-and-testing.md's
- * workerd config:
+ * through `toFetchHandler`. Bundle it beside examples/worker.capnp, then serve it:
  *
  *     npx esbuild examples/worker.ts --bundle --platform=neutral --format=esm \
- *       --outfile=worker.js
- *     npx workerd serve worker.capnp
+ *       --external:'node:*' --outfile=examples/worker.js
+ *     npx workerd serve examples/worker.capnp
  */
 import { toFetchHandler } from "../src/fetch.ts"; // "wsgiref/fetch" in your project
 import type { WSGIApplication } from "../src/types.ts"; // "wsgiref/types"

@@ -1,6 +1,7 @@
 /**
  * The per-runtime examples of docs/bridges-and-testing.md, run as they are: examples/bun.ts
- * on Bun, examples/deno.ts on Deno, examples/worker.ts bundled for workerd; and the check
+ * on Bun, examples/deno.ts on Deno, examples/worker.ts bundled for workerd and served with
+ * examples/worker.capnp; and the check
  * that `wsgiref/fetch` bundles for a runtime without Node.
  */
 import assert from "node:assert/strict";
@@ -55,8 +56,11 @@ describe("examples/deno.ts", { skip: missing("deno") }, () => {
 });
 
 describe("examples/worker.ts", { skip: missing("workerd") }, () => {
-  it("serves its WSGI app on workerd with Node compatibility (its default)", () =>
-    greets(() => startWorker("examples/worker.ts"), "workerd"));
+  it("serves its WSGI app with examples/worker.capnp (Node compatibility on)", () =>
+    greets(
+      () => startWorker("examples/worker.ts", { config: "examples/worker.capnp" }),
+      "workerd",
+    ));
 
   it("serves its WSGI app on workerd without Node compatibility", { todo: NOT_YET_NODE_FREE }, () =>
     greets(() => startWorker("examples/worker.ts", { date: "2026-08-03" }), "workerd"),

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
@@ -130,6 +130,11 @@ export interface WorkerOptions {
    * before 2026-08-04 it is off unless `flags` hold `nodejs_compat`).
    */
   date?: string;
+  /**
+   * A config file (repository-relative) to use instead of the one made from `flags` and
+   * `date`: its `127.0.0.1:8000` becomes the chosen port, and it embeds `worker.js`.
+   */
+  config?: string;
 }
 
 /**
@@ -139,7 +144,7 @@ export interface WorkerOptions {
  */
 export async function startWorker(
   entry: string,
-  { flags = [], date = "2026-11-01" }: WorkerOptions = {},
+  { flags = [], date = "2026-11-01", config: template }: WorkerOptions = {},
   ms = 20_000,
 ): Promise<RuntimeProcess> {
   const dir = await mkdtemp(join(tmpdir(), "wsgiref-workerd-"));
@@ -164,7 +169,15 @@ const worker :Workerd.Worker = (
   compatibilityFlags = [${flags.map((flag) => JSON.stringify(flag)).join(", ")}],
 );
 `;
-  await writeFile(join(dir, "config.capnp"), config);
+  await writeFile(
+    join(dir, "config.capnp"),
+    template === undefined
+      ? config
+      : (await readFile(join(ROOT, template), "utf8")).replace(
+          "127.0.0.1:8000",
+          `127.0.0.1:${port}`,
+        ),
+  );
   const child = spawn(runtimeBinary("workerd"), ["serve", join(dir, "config.capnp")], {
     cwd: dir,
   });

@@ -41,7 +41,7 @@ if (which === "simple") {
   await server.serveForever();
 } else if (which === "production" || which === "workers") {
   const workers = which === "workers" ? 2 : 1;
-  const server = await serve(app, { host: "127.0.0.1", port: 0, accessLog: "-", workers });
+  const server = await serve(app, { host: "127.0.0.1", port: 0, workers });
   const { address } = server;
   if (typeof address === "string") throw new Error("expected a TCP address");
   console.log(`port ${address.port}`);
