@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { patternChunks } from "../contract/suite.ts";
 import { missing, type RuntimeProcess, startScript } from "./runtimes.ts";
 
@@ -85,14 +86,18 @@ for (const runtime of ["bun", "deno"] as const) {
     after(() => program?.stop());
 
     it("forks its workers through node:cluster and answers from them", async () => {
+      // The primary and both workers run the script, and each prints the port once it
+      // listens: wait for all three before sending.
+      const ports = () => program.output().match(/port \d+/g)?.length ?? 0;
+      for (let waited = 0; ports() < 3 && waited < 10_000; waited += 25) await sleep(25);
+      assert.equal(ports(), 3, program.output());
       const bodies = await Promise.all(
-        Array.from({ length: 10 }, async () =>
-          (await fetch(`http://127.0.0.1:${program.port}/`)).text(),
-        ),
+        Array.from({ length: 10 }, async () => {
+          const signal = AbortSignal.timeout(10_000);
+          return (await fetch(`http://127.0.0.1:${program.port}/`, { signal })).text();
+        }),
       );
       assert.deepEqual(new Set(bodies), new Set(["hello"]));
-      // The primary and both workers ran the script: each printed the port.
-      assert.equal(program.output().match(/port \d+/g)?.length, 3, program.output());
     });
   });
 }
