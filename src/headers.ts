@@ -9,6 +9,7 @@
  */
 import { latin1Bytes } from "./bytes.ts";
 import { isFieldName, isToken } from "./http/grammar.ts";
+import { nodeBuiltin } from "./runtime.ts";
 import type { HeaderTuple } from "./types.ts";
 
 /**
@@ -50,9 +51,7 @@ const INSPECT_CUSTOM = Symbol.for("nodejs.util.inspect.custom");
 
 /** A bad value, for an error message: `util.inspect` where the runtime has it, JSON elsewhere. */
 function show(value: unknown): string {
-  const util = (
-    globalThis as { process?: { getBuiltinModule?: (id: string) => { inspect: Inspect } } }
-  ).process?.getBuiltinModule?.("node:util");
+  const util = nodeBuiltin<{ inspect: Inspect }>("node:util");
   if (util !== undefined) return util.inspect(value);
   try {
     return JSON.stringify(value) ?? String(value);

@@ -7,6 +7,20 @@
  * @module
  */
 
+/**
+ * A Node built-in module (`"node:fs"`) where the runtime has one, through
+ * `process.getBuiltinModule` (Node 20.16+, Bun, Deno), so that the caller imports nothing
+ * from Node; undefined elsewhere (workerd without its Node compatibility).
+ *
+ * @example
+ * const fs = nodeBuiltin<typeof import("node:fs")>("node:fs");
+ */
+export function nodeBuiltin<T>(id: `node:${string}`): T | undefined {
+  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+    .process;
+  return process?.getBuiltinModule?.(id) as T | undefined;
+}
+
 /** Thrown at import by a module the runtime cannot run; `code` is `ERR_UNSUPPORTED_RUNTIME`. */
 export class UnsupportedRuntimeError extends Error {
   /** A stable code for the error. */

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { afterEach, describe, it } from "node:test";
-import { isWorkerd, requireListeningSockets, UnsupportedRuntimeError } from "../src/runtime.ts";
+import {
+  isWorkerd,
+  nodeBuiltin,
+  requireListeningSockets,
+  UnsupportedRuntimeError,
+} from "../src/runtime.ts";
 
 const original = Object.getOwnPropertyDescriptor(globalThis, "navigator");
 
@@ -36,5 +42,15 @@ describe("requireListeningSockets", () => {
         return true;
       },
     );
+  });
+});
+
+describe("nodeBuiltin", () => {
+  it("gives Node's own module on Node", () => {
+    assert.equal(nodeBuiltin<typeof import("node:fs")>("node:fs")?.readFileSync, readFileSync);
+  });
+
+  it("gives undefined for a module Node does not have", () => {
+    assert.equal(nodeBuiltin("node:no-such-module"), undefined);
   });
 });

@@ -4,6 +4,7 @@
  * @module
  */
 import { latin1Bytes, latin1Text, utf8Bytes, utf8Text } from "../bytes.ts";
+import { nodeBuiltin } from "../runtime.ts";
 
 const REQUEST_VARIABLES = new Set([
   "SCRIPT_NAME",
@@ -30,14 +31,10 @@ function needsTranscode(key: string): boolean {
 
 let startupEnviron: Map<string, string> | null | undefined;
 
-/** The parts of Node's `process` this module reads, where the runtime has them. */
-interface NodeProcess {
-  env: Readonly<Record<string, string | undefined>>;
-  getBuiltinModule?: (id: "node:fs") => { readFileSync(path: string): Uint8Array };
-}
-
 /** Node's `process` where the runtime has one (not workerd without `nodejs_compat`). */
-const nodeProcess = (globalThis as { process?: NodeProcess }).process;
+const nodeProcess = (
+  globalThis as { process?: { env: Readonly<Record<string, string | undefined>> } }
+).process;
 
 /**
  * The environment the process started with, byte for byte, each byte one char, where the
@@ -47,7 +44,7 @@ function rawStartupEnviron(): Map<string, string> | null {
   if (startupEnviron !== undefined) return startupEnviron;
   try {
     // Loaded lazily so that this module imports nothing from Node (`wsgiref/fetch` uses it).
-    const fs = nodeProcess?.getBuiltinModule?.("node:fs");
+    const fs = nodeBuiltin<typeof import("node:fs")>("node:fs");
     if (fs === undefined) throw new Error("no node:fs");
     startupEnviron = new Map();
     for (const entry of latin1Text(fs.readFileSync("/proc/self/environ")).split("\0")) {
