@@ -64,3 +64,8 @@ export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
 export function allocBytes(size: number): Uint8Array {
   return NodeBuffer !== undefined ? NodeBuffer.allocUnsafe(size) : new Uint8Array(size);
 }
+
+/** `size` zero bytes. */
+export function zeroBytes(size: number): Uint8Array {
+  return NodeBuffer !== undefined ? NodeBuffer.alloc(size) : new Uint8Array(size);
+}
