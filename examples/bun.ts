@@ -2,9 +2,12 @@
  * A WSGI application on Bun's own server, through `toFetchHandler`.
  *
  * Run: bun examples/bun.ts [PORT]   (default 8000; 0 picks a free port)
+ *
+ * It imports `../src/*.ts`, which is `wsgiref/*` in a project (docs/bridges-and-testing.md
+ * shows it that way).
  */
-import { toFetchHandler } from "../src/fetch.ts"; // "wsgiref/fetch" in your project
-import type { WSGIApplication } from "../src/types.ts"; // "wsgiref/types"
+import { toFetchHandler } from "../src/fetch.ts";
+import type { WSGIApplication } from "../src/types.ts";
 
 /** The part of Bun's global this file uses (the `bun-types` package has all of it). */
 declare const Bun: {

@@ -3,9 +3,12 @@
  *
  * Run: deno run --allow-net --allow-env --allow-read examples/deno.ts [PORT]
  * (default 8000; 0 picks a free port)
+ *
+ * It imports `../src/*.ts`, which is `wsgiref/*` in a project (docs/bridges-and-testing.md
+ * shows it that way).
  */
-import { toFetchHandler } from "../src/fetch.ts"; // "npm:wsgiref/fetch" in your project
-import type { WSGIApplication } from "../src/types.ts"; // "npm:wsgiref/types"
+import { toFetchHandler } from "../src/fetch.ts";
+import type { WSGIApplication } from "../src/types.ts";
 
 /** The part of Deno's global this file uses. */
 declare const Deno: {

@@ -1,6 +1,6 @@
 # workerd's config for examples/worker.ts, bundled to worker.js beside this file:
 #   npx esbuild examples/worker.ts --bundle --platform=neutral --format=esm \
-#     --external:'node:*' --outfile=examples/worker.js
+#     --outfile=examples/worker.js
 #   npx workerd serve examples/worker.capnp
 using Workerd = import "/workerd/workerd.capnp";
 

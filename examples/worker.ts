@@ -3,11 +3,14 @@
  * through `toFetchHandler`. Bundle it beside examples/worker.capnp, then serve it:
  *
  *     npx esbuild examples/worker.ts --bundle --platform=neutral --format=esm \
- *       --external:'node:*' --outfile=examples/worker.js
+ *       --outfile=examples/worker.js
  *     npx workerd serve examples/worker.capnp
+ *
+ * It imports `../src/*.ts`, which is `wsgiref/*` in a project (docs/bridges-and-testing.md
+ * shows it that way).
  */
-import { toFetchHandler } from "../src/fetch.ts"; // "wsgiref/fetch" in your project
-import type { WSGIApplication } from "../src/types.ts"; // "wsgiref/types"
+import { toFetchHandler } from "../src/fetch.ts";
+import type { WSGIApplication } from "../src/types.ts";
 
 const app: WSGIApplication = (environ, startResponse) => {
   startResponse("200 OK", [["Content-Type", "text/plain; charset=utf-8"]]);
