@@ -1,24 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import * as withBuffer from "../src/bytes.ts";
+import { loadWithoutNode } from "./helpers/bare-realm.ts";
 
-/** src/bytes.ts loaded afresh while `globalThis.Buffer` is gone, as on workerd. */
-async function loadWithoutBuffer(): Promise<typeof withBuffer> {
-  const saved = globalThis.Buffer;
-  // @ts-expect-error: removed for the import only, as a runtime without Node has none.
-  delete globalThis.Buffer;
-  try {
-    return (await import(`../src/bytes.ts?no-buffer=${Date.now()}`)) as typeof withBuffer;
-  } finally {
-    globalThis.Buffer = saved;
-  }
-}
-
-const withoutBuffer = await loadWithoutBuffer();
+const withoutBuffer = await loadWithoutNode<typeof withBuffer>(
+  fileURLToPath(new URL("../src/bytes.ts", import.meta.url)),
+);
 
 for (const [name, bytes] of [
   ["with Buffer (Node, Bun, Deno)", withBuffer],
-  ["without Buffer (workerd)", withoutBuffer],
+  ["without Buffer (a runtime without Node)", withoutBuffer],
 ] as const) {
   describe(`bytes ${name}`, () => {
     it("latin1Bytes takes one byte per char and latin1Text gives it back", () => {
