@@ -7,8 +7,9 @@
  *
  * @module
  */
-import { type InspectOptionsStylized, inspect } from "node:util";
+import { latin1Bytes } from "./bytes.ts";
 import { isFieldName, isToken } from "./http/grammar.ts";
+import { nodeBuiltin } from "./runtime.ts";
 import type { HeaderTuple } from "./types.ts";
 
 /**
@@ -42,6 +43,22 @@ function kind(value: unknown): string {
   return typeof value === "string" ? "a string" : `${typeof value} (${String(value)})`;
 }
 
+/** Node's `util.inspect`, as it calls an `[INSPECT_CUSTOM]` method. */
+type Inspect = (value: unknown, options?: object) => string;
+
+/** The symbol `util.inspect.custom` stands for. */
+const INSPECT_CUSTOM = Symbol.for("nodejs.util.inspect.custom");
+
+/** A bad value, for an error message: `util.inspect` where the runtime has it, JSON elsewhere. */
+function show(value: unknown): string {
+  const util = nodeBuiltin<{ inspect: Inspect }>("node:util");
+  if (util !== undefined) return util.inspect(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
 /** Throws a TypeError unless `name` is a string that is a valid field name. */
 function checkName(name: unknown): asserts name is string {
   if (typeof name !== "string") {
@@ -150,7 +167,7 @@ export class Headers implements Iterable<HeaderTuple> {
     for (let i = 0; i < headers.length; i++) {
       const tuple: unknown = headers[i];
       if (!Array.isArray(tuple) || tuple.length !== 2) {
-        throw new TypeError(`Header #${i} must be a [name, value] tuple, got ${inspect(tuple)}`);
+        throw new TypeError(`Header #${i} must be a [name, value] tuple, got ${show(tuple)}`);
       }
       checkName(tuple[0]);
       checkValue(tuple[0], tuple[1]);
@@ -292,7 +309,7 @@ export class Headers implements Iterable<HeaderTuple> {
    *
    * @throws TypeError if a header holds a char above U+00FF, or is unsafe.
    */
-  toBytes(): Buffer {
+  toBytes(): Uint8Array {
     const text = this.toString();
     for (const [name, value] of this.#headers) {
       const bad = /[^\0-\xff]/u.exec(value);
@@ -302,7 +319,7 @@ export class Headers implements Iterable<HeaderTuple> {
         );
       }
     }
-    return Buffer.from(text, "latin1");
+    return latin1Bytes(text);
   }
 
   /** The header list, for `JSON.stringify`. */
@@ -310,8 +327,12 @@ export class Headers implements Iterable<HeaderTuple> {
     return this.items();
   }
 
-  /** Shows `Headers([...])` in `console.log` and `util.inspect`, as Python's repr does. */
-  [inspect.custom](_depth: number, options: InspectOptionsStylized): string {
+  /**
+   * Shows `Headers([...])` in `console.log` and `util.inspect`, as Python's repr does.
+   * (Keyed by the symbol `util.inspect.custom` stands for, so that this module imports
+   * nothing from Node; Node passes its `inspect` as the third argument.)
+   */
+  [INSPECT_CUSTOM](_depth: number, options: object, inspect: Inspect): string {
     return `Headers(${inspect(this.#headers, options)})`;
   }
 }

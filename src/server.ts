@@ -3,8 +3,13 @@
  * keep-alive and pipelining, chunked bodies both ways, strict framing, limits and
  * timeouts, workers, graceful shutdown, TLS and Unix sockets.
  *
+ * On workerd it throws `UnsupportedRuntimeError` (`ERR_UNSUPPORTED_RUNTIME`) at import:
+ * workerd cannot listen on sockets (use `wsgiref/fetch` there).
+ *
  * @module
  */
+import { requireListeningSockets } from "./runtime.ts";
+
 export { type AccessRecord, formatAccess } from "./server/access-log.ts";
 export {
   checkOptions,
@@ -18,3 +23,5 @@ export {
 } from "./server/options.ts";
 export { type RunningServer, type ServeOptions, serve } from "./server/server.ts";
 export { WorkerStartError } from "./server/workers.ts";
+
+requireListeningSockets("wsgiref/server");

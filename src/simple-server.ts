@@ -4,8 +4,13 @@
  * `ServerHandler` and `demoApp`. One request per connection, one connection at a time,
  * no security review: use `wsgiref/server` in production.
  *
+ * On workerd it throws `UnsupportedRuntimeError` (`ERR_UNSUPPORTED_RUNTIME`) at import:
+ * workerd cannot listen on sockets (use `wsgiref/fetch` there).
+ *
  * @module
  */
+import { requireListeningSockets } from "./runtime.ts";
+
 export { demoApp } from "./simple-server/demo.ts";
 export { type ClientAddress, WSGIRequestHandler } from "./simple-server/handler.ts";
 export { HTTPMessage } from "./simple-server/request.ts";
@@ -25,3 +30,5 @@ export {
   SYS_VERSION,
   VERSION,
 } from "./simple-server/server-handler.ts";
+
+requireListeningSockets("wsgiref/simple-server");

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { allocBytes, concatBytes, latin1Bytes } from "./bytes.ts";
 import type { ErrorStream, InputStream } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -37,7 +38,7 @@ export function iterableSource(
     const step = await iterator.next();
     if (step.done) return null;
     const value = step.value;
-    return typeof value === "string" ? Buffer.from(value, "latin1") : value;
+    return typeof value === "string" ? latin1Bytes(value) : value;
   };
   source.release = () => {
     void iterator?.return?.();
@@ -67,7 +68,7 @@ export class BodyInputStream implements InputStream {
 
   /** A stream over bytes already in memory. */
   static of(data: Uint8Array | string = EMPTY): BodyInputStream {
-    const bytes = typeof data === "string" ? Buffer.from(data, "latin1") : data;
+    const bytes = typeof data === "string" ? latin1Bytes(data) : data;
     let given = false;
     return new BodyInputStream(() => {
       if (given) return null;
@@ -129,7 +130,7 @@ export class BodyInputStream implements InputStream {
         have += chunk.length;
       }
     } catch (error) {
-      this.buffered = pieces.length === 1 ? (pieces[0] as Uint8Array) : Buffer.concat(pieces);
+      this.buffered = pieces.length === 1 ? (pieces[0] as Uint8Array) : concatBytes(pieces);
       throw error;
     }
     if (pieces.length <= 1) {
@@ -137,7 +138,7 @@ export class BodyInputStream implements InputStream {
       return this.take(Math.min(size, have));
     }
     const n = Math.min(size, have);
-    const out = Buffer.allocUnsafe(n);
+    const out = allocBytes(n);
     let at = 0;
     for (const piece of pieces) {
       const used = Math.min(piece.length, n - at);
@@ -283,11 +284,21 @@ export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 /** Something text can be written to: a Node `Writable`, `process.stderr`, or a function. */
 export type TextSink = { write(s: string): unknown } | ((s: string) => void);
 
+/**
+ * `process.stderr` where the runtime has one; elsewhere (workerd without `nodejs_compat`)
+ * `console.error`, which takes whole lines.
+ */
+function defaultSink(): TextSink {
+  const stderr = (globalThis as { process?: { stderr?: TextSink } }).process?.stderr;
+  if (stderr !== undefined) return stderr;
+  return (s) => console.error(s.endsWith("\n") ? s.slice(0, -1) : s);
+}
+
 /** A `wsgi.errors` stream that writes text to a sink (by default `process.stderr`). */
 export class TextErrorStream implements ErrorStream {
   private readonly sink: (s: string) => void;
 
-  constructor(sink: TextSink = process.stderr) {
+  constructor(sink: TextSink = defaultSink()) {
     this.sink = typeof sink === "function" ? sink : (s) => void sink.write(s);
   }
 

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { utf8Bytes } from "../bytes.ts";
 
 import type { ErrorSink } from "../handlers/simple.ts";
 import { environKey } from "../http/environ-key.ts";
@@ -33,7 +34,7 @@ export { unquoteLatin1 } from "../util/native.ts";
 export function encodeTarget(target: string): string {
   return target.replace(/[^\x21-\x7e]/gu, (ch) => {
     let out = "";
-    for (const byte of Buffer.from(ch, "utf8")) {
+    for (const byte of utf8Bytes(ch)) {
       out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
     }
     return out;

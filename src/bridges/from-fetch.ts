@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { utf8Bytes } from "../bytes.ts";
 import { clientGone, isClientGone } from "../handlers/client-gone.ts";
 import { reasonPhrase } from "../http/status.ts";
 import type { HeaderTuple, InputStream, WSGIApplication, WSGIEnvironment } from "../types.ts";
@@ -56,7 +57,7 @@ export function fromFetchHandler(
     const method = environ.REQUEST_METHOD;
     if (FORBIDDEN_METHODS.has(method.toUpperCase())) {
       startResponse("501 Not Implemented", [["Content-Type", "text/plain; charset=utf-8"]]);
-      return [Buffer.from(`${method} is not supported by a Fetch handler\n`)];
+      return [utf8Bytes(`${method} is not supported by a Fetch handler\n`)];
     }
     const abort = new AbortController();
     const gone = () => abort.abort(clientGone());

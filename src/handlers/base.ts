@@ -25,8 +25,9 @@
  *
  * @module
  */
-import { AssertionError } from "node:assert";
 import type { FileHandle } from "node:fs/promises";
+import { AssertionError } from "../assertion.ts";
+import { latin1Bytes } from "../bytes.ts";
 import { Headers } from "../headers.ts";
 import { statusForbidsBody } from "../http/status.ts";
 import type {
@@ -58,9 +59,8 @@ export type FileWrapperClass = new (
 
 const WSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const);
 const ERROR_HEADERS: HeaderTuple[] = [["Content-Type", "text/plain"]];
-const ERROR_BODY: Uint8Array = Buffer.from(
+const ERROR_BODY: Uint8Array = latin1Bytes(
   "A server error occurred.  Please contact the administrator.",
-  "latin1",
 );
 const ignore = () => {};
 
@@ -447,10 +447,10 @@ export abstract class BaseHandler {
         if (this.serverSoftware && !this.headers!.has("Server")) {
           head += `Server: ${this.serverSoftware}\r\n`;
         }
-        return this.write_(Buffer.from(head, "latin1"));
+        return this.write_(latin1Bytes(head));
       }
     } else {
-      return this.write_(Buffer.from(`Status: ${this.status}\r\n`, "latin1"));
+      return this.write_(latin1Bytes(`Status: ${this.status}\r\n`));
     }
   }
 

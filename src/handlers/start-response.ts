@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { AssertionError } from "node:assert";
+import { AssertionError } from "../assertion.ts";
 import { isFieldName, isFieldValue } from "../http/grammar.ts";
 import { contentLengthValue } from "../http/response.ts";
 import type { HeaderTuple } from "../types.ts";

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { latin1Bytes } from "../bytes.ts";
 
 /** Builds a byte table from explicit characters and inclusive byte ranges. */
 function byteTable(chars: string, ...ranges: [number, number][]): Uint8Array {
@@ -131,7 +132,7 @@ export const QUOTED_PAIR_BYTE = byteTable("\t ", [0x21, 0x7e], [0x80, 0xff]);
 export const HTTP_VERSION_LENGTH = 8;
 
 /** The bytes `HTTP/` that start every `HTTP-version` (RFC 9112 §2.3). */
-export const HTTP_NAME_SLASH = Buffer.from("HTTP/", "latin1");
+export const HTTP_NAME_SLASH: Uint8Array = latin1Bytes("HTTP/");
 
 /**
  * Checks one `chunk-ext` (RFC 9112 §7.1.1) in `buf[start, end)`:

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { close as closeFd, read as readFd } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import { zeroBytes } from "../bytes.ts";
+import { nodeBuiltin } from "../runtime.ts";
 import type { FileLike, FileWrapperFactory, FileWrapper as FileWrapperShape } from "../types.ts";
 
 /**
@@ -25,7 +26,7 @@ export class FileHandleReader implements FileLike {
 
   /** Reads at most `size` bytes from the current position; empty at the end of the file. */
   async read(size: number): Promise<Uint8Array> {
-    const buffer = Buffer.alloc(size);
+    const buffer = zeroBytes(size);
     const { bytesRead } = await this.handle.read(buffer, 0, size, null);
     return bytesRead === size ? buffer : buffer.subarray(0, bytesRead);
   }
@@ -44,11 +45,23 @@ function isFileHandle(value: FileLike | FileHandle): value is FileHandle {
   );
 }
 
+/**
+ * `node:fs`, for file descriptors: reached lazily, so that `wsgiref/fetch` (which imports
+ * this module) imports nothing from Node. A runtime without it has no descriptors either.
+ */
+function nodeFs(): typeof import("node:fs") {
+  const fs = nodeBuiltin<typeof import("node:fs")>("node:fs");
+  if (fs === undefined) {
+    throw new TypeError("file descriptors need node:fs, which this runtime lacks");
+  }
+  return fs;
+}
+
 /** Reads at most `size` bytes from a file descriptor at its current position. */
 function readFromFd(fd: number, size: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const buffer = Buffer.alloc(size);
-    readFd(fd, buffer, 0, size, null, (error, bytesRead) => {
+    const buffer = zeroBytes(size);
+    nodeFs().read(fd, buffer, 0, size, null, (error, bytesRead) => {
       if (error) reject(error);
       else resolve(bytesRead === size ? buffer : buffer.subarray(0, bytesRead));
     });
@@ -142,7 +155,7 @@ export class FileWrapper implements FileWrapperShape {
     const filelike = this.filelike;
     if (typeof filelike === "number") {
       await new Promise<void>((resolve, reject) => {
-        closeFd(filelike, (error) => (error ? reject(error) : resolve()));
+        nodeFs().close(filelike, (error) => (error ? reject(error) : resolve()));
       });
     } else {
       await filelike.close?.();

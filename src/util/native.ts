@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { latin1Bytes, latin1Text, utf8Bytes } from "../bytes.ts";
 
 /** The encodings `decodeNative` and `encodeNative` convert between text and bytes with. */
 export type NativeEncoding = "utf-8" | "utf8" | "latin1";
@@ -46,7 +47,7 @@ export function decodeNative(
   if (encoding === "latin1") return value;
   try {
     return new TextDecoder("utf-8", { fatal: errors === "strict", ignoreBOM: true }).decode(
-      Buffer.from(value, "latin1"),
+      latin1Bytes(value),
     );
   } catch {
     throw new TypeError(`decodeNative(): ${JSON.stringify(value)} is not valid UTF-8`);
@@ -83,7 +84,7 @@ export function encodeNative(
   if (errors === "strict" && LONE_SURROGATE.test(text)) {
     throw new TypeError(`encodeNative(): ${JSON.stringify(text)} has a lone surrogate`);
   }
-  return Buffer.from(text, "utf8").toString("latin1");
+  return latin1Text(utf8Bytes(text));
 }
 
 /**

@@ -171,7 +171,7 @@ function sendNode(
 }
 
 /** Sends `request` to a loopback port and resolves with the whole response. */
-function fetchOver(port: number, request: ContractRequest): Promise<ContractResponse> {
+export function fetchOver(port: number, request: ContractRequest): Promise<ContractResponse> {
   return new Promise((resolve, reject) => {
     sendNode(
       port,
@@ -204,7 +204,7 @@ function fetchOver(port: number, request: ContractRequest): Promise<ContractResp
 }
 
 /** Sends `request` to a loopback port, reads `after` body bytes, then destroys the socket. */
-function hangUpOver(port: number, request: ContractRequest, after: number): Promise<void> {
+export function hangUpOver(port: number, request: ContractRequest, after: number): Promise<void> {
   return new Promise((resolve, reject) => {
     sendNode(
       port,

@@ -810,12 +810,18 @@ export const CORPUS: readonly CorpusCase[] = [
     status: 400,
     code: "ERR_INVALID_HOST",
   },
-  {
-    name: "host-bad-punycode",
-    raw: get("Host: xn--a.example\r\n"),
-    status: 400,
-    code: "ERR_INVALID_HOST",
-  },
+  // The Host rule follows the URL parser: Node 20 and 22 refuse a bad punycode label,
+  // Node 24's parser takes any `xn--` label, so the case holds only where it refuses.
+  ...(URL.canParse("http://xn--a.example/")
+    ? []
+    : [
+        {
+          name: "host-bad-punycode",
+          raw: get("Host: xn--a.example\r\n"),
+          status: 400,
+          code: "ERR_INVALID_HOST",
+        } as const,
+      ]),
   {
     name: "absolute-form-port-too-large",
     raw: `GET http://example.com:99999/ HTTP/1.1\r\n${H}\r\n`,

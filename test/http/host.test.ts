@@ -27,6 +27,8 @@ const USABLE = [
   "a!b",
   "a_b",
   "xn--caf-dma.example",
+  // Node 24's URL parser takes any `xn--` label; Node 20 and 22 refuse a bad one.
+  ...(URL.canParse("http://xn--a/") ? ["xn--a"] : []),
 ];
 
 /** Hosts the RFC 9110 grammar allows but no URL can hold. */
@@ -47,7 +49,7 @@ const UNUSABLE = [
   "a.0xab",
   "a%00",
   "a%2f",
-  "xn--a",
+  ...(URL.canParse("http://xn--a/") ? [] : ["xn--a"]),
 ];
 
 /** Hosts the grammar itself refuses. */
