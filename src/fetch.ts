@@ -11,4 +11,9 @@ export {
   type FromFetchOptions,
   fromFetchHandler,
 } from "./bridges/from-fetch.ts";
-export { type FetchHandler, type ToFetchOptions, toFetchHandler } from "./bridges/to-fetch.ts";
+export {
+  type FetchExecutionContext,
+  type FetchHandler,
+  type ToFetchOptions,
+  toFetchHandler,
+} from "./bridges/to-fetch.ts";

@@ -227,6 +227,28 @@ describe("toFetchHandler", () => {
   });
 });
 
+describe("toFetchHandler: ctx.waitUntil", () => {
+  it("hands the run to waitUntil, which settles once the body's close() ran", async () => {
+    let closed = 0;
+    const waited: Promise<unknown>[] = [];
+    const handler = toFetchHandler((_environ, startResponse) => {
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return Object.assign([Buffer.from("hi")], { close: () => void closed++ });
+    });
+    const response = await handler(
+      new Request("http://h/"),
+      {},
+      {
+        waitUntil: (promise) => waited.push(promise),
+      },
+    );
+    assert.equal(await response.text(), "hi");
+    assert.equal(waited.length, 1);
+    await waited[0];
+    assert.equal(closed, 1);
+  });
+});
+
 describe("toFetchHandler: repeated Cookie lines", () => {
   it("joins them with '; ' as the server does, though Fetch's Headers joined them with ', '", async () => {
     let cookie: unknown;

@@ -65,7 +65,17 @@ function tooLarge(): Response {
 }
 
 /** A Fetch handler: takes a `Request`, resolves with its `Response`. */
-export type FetchHandler = (request: Request) => Promise<Response>;
+export type FetchHandler = (
+  request: Request,
+  env?: unknown,
+  ctx?: FetchExecutionContext,
+) => Promise<Response>;
+
+/** The third argument some platforms give a Fetch handler (Cloudflare Workers, workerd). */
+export interface FetchExecutionContext {
+  /** Keeps the worker alive until `promise` settles, after the response was returned. */
+  waitUntil?(promise: Promise<unknown>): void;
+}
 
 /**
  * Turns a WSGI application into a Fetch handler. The application runs through a
@@ -79,7 +89,7 @@ export type FetchHandler = (request: Request) => Promise<Response>;
  */
 export function toFetchHandler(app: WSGIApplication, options: ToFetchOptions = {}): FetchHandler {
   const prefix = normalizeMount(options.scriptName);
-  return (request) => {
+  return (request, _env, ctx) => {
     const url = new URL(request.url);
     const paths = mount(unquoteLatin1(url.pathname), prefix);
     if (paths === undefined) {
@@ -110,7 +120,7 @@ export function toFetchHandler(app: WSGIApplication, options: ToFetchOptions = {
     }
     const extra = options.environ?.(request) ?? {};
     const handler = new FetchGatewayHandler(request, vars, extra, scheme, options);
-    return handler.respond(app);
+    return handler.respond(app, ctx);
   };
 }
 
@@ -159,11 +169,17 @@ class FetchGatewayHandler extends GatewayHandler {
   }
 
   /** Runs the application; resolves with the Response once the headers are sent. */
-  respond(app: WSGIApplication): Promise<Response> {
-    this.run(app).then(
+  /**
+   * Runs the application; resolves with the Response once the headers are sent. Where the
+   * platform gives a `waitUntil`, the run is handed to it, so a worker stays alive until
+   * the body's `close()` ran, also after the client left.
+   */
+  respond(app: WSGIApplication, ctx?: FetchExecutionContext): Promise<Response> {
+    const running = this.run(app).then(
       () => this.settle(),
       (error: unknown) => this.settle(error),
     );
+    ctx?.waitUntil?.(running);
     return this.response;
   }
 
