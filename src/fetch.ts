@@ -8,6 +8,11 @@
  */
 export {
   type FetchApplication,
+  type FetchExecutionContext,
+  isFetchApplication,
+} from "./bridges/fetch-application.ts";
+export {
+  type FetchFunction,
   type FromFetchOptions,
   fromFetchHandler,
 } from "./bridges/from-fetch.ts";
