@@ -5,7 +5,9 @@
  *
  * @module
  */
+export type { FetchApplication } from "./bridges/fetch-application.ts";
 export { type AccessRecord, formatAccess } from "./server/access-log.ts";
+export { FastResponse } from "./server/fast-response.ts";
 export {
   checkOptions,
   DEFAULTS,

@@ -5,6 +5,7 @@
  * @module
  */
 import { createWriteStream, type WriteStream } from "node:fs";
+import { type FetchApplication, isFetchApplication } from "../bridges/fetch-application.ts";
 import type { ProtocolError } from "../http/errors.ts";
 import { type Limits, resolveLimits } from "../http/limits.ts";
 import { TextErrorStream } from "../streams.ts";
@@ -61,10 +62,17 @@ class LogFile {
   }
 }
 
+/** Stands in for the WSGI app of a server that serves a Fetch application: never called. */
+const notWsgi: WSGIApplication = () => {
+  throw new Error("this server serves a Fetch application");
+};
+
 /** The state shared by a server's sessions. */
 export class ServerContext {
-  /** The application. */
+  /** The WSGI application (a Fetch application's is never called). */
   readonly app: WSGIApplication;
+  /** The Fetch application, when the server serves one (on the fast path), else null. */
+  readonly fetchApp: FetchApplication | null;
   /** The resolved options. */
   readonly options: ServerOptions;
   /** The protocol core's limits, from the options (resolved once, for every connection). */
@@ -94,8 +102,18 @@ export class ServerContext {
   private suppressed = 0;
   private idleListeners: Array<() => void> = [];
 
-  constructor(app: WSGIApplication, options: ServerOptions, multiprocess: boolean) {
-    this.app = app;
+  constructor(
+    app: WSGIApplication | FetchApplication,
+    options: ServerOptions,
+    multiprocess: boolean,
+  ) {
+    if (isFetchApplication(app)) {
+      this.fetchApp = app;
+      this.app = notWsgi;
+    } else {
+      this.fetchApp = null;
+      this.app = app;
+    }
     this.options = options;
     this.scheme = options.key ? "https" : "http";
     this.multiprocess = multiprocess;

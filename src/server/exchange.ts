@@ -8,9 +8,9 @@
  */
 import { clientGone } from "../handlers/client-gone.ts";
 import { httpDate } from "../handlers/date.ts";
-import type { Headers } from "../headers.ts";
 import type { ServerConnection } from "../http/connection.ts";
 import type { ProtocolError } from "../http/errors.ts";
+import type { ResponseHeader } from "../http/response.ts";
 import { BodyInputStream } from "../streams.ts";
 import type { ErrorStream } from "../types.ts";
 import type { BodyFeed } from "./body-feed.ts";
@@ -79,7 +79,11 @@ export class ConnectionExchange implements Exchange {
     return this.feed.requestError;
   }
 
-  writeHead(status: string, headers: Headers, more: boolean): void | Promise<void> {
+  writeHead(
+    status: string,
+    headers: Iterable<ResponseHeader>,
+    more: boolean,
+  ): void | Promise<void> {
     const head = this.conn.sendResponseHead(status, headers, {
       date: httpDate(this.host.now()),
       close: this.ctx.closing,
@@ -90,6 +94,21 @@ export class ConnectionExchange implements Exchange {
   writeBody(data: Uint8Array, more: boolean): void | Promise<void> {
     const bytes = this.conn.sendData(data);
     if (bytes.length > 0) return this.write(bytes, more);
+  }
+
+  /**
+   * Sends a whole response (head, body, end) in one write: Content-Length is the body's
+   * unless `headers` give one, which must then match. Throws before any byte is sent if
+   * the core refuses the head; once the client is gone, throws the client-gone error.
+   */
+  respond(status: string, headers: Iterable<ResponseHeader>, body: Uint8Array): void {
+    if (this.host.closed) throw clientGone();
+    const bytes = this.conn.respond(status, headers, body, {
+      date: httpDate(this.host.now()),
+      close: this.ctx.closing,
+    });
+    this.output.write(bytes, true);
+    this.output.flush();
   }
 
   rejectRequest(): void {

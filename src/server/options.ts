@@ -56,6 +56,8 @@ export interface ServerOptions {
   errorLog: string;
   /** The `Server` header and `SERVER_SOFTWARE`; empty sends none. */
   serverHeader: string;
+  /** With a Fetch application: install the light `Response` as `globalThis.Response`. */
+  fastResponse: boolean;
 }
 
 /** One row of the options table. */
@@ -294,6 +296,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "WSGIREF_SERVER_HEADER",
     doc: "The Server header and SERVER_SOFTWARE; empty sends no Server header.",
     why: "Names the software without its version.",
+  },
+  {
+    name: "fastResponse",
+    type: "boolean",
+    default: true,
+    flag: "--fast-response",
+    env: "WSGIREF_FAST_RESPONSE",
+    doc: "With a Fetch application, replace globalThis.Response with a light Response whose string or bytes body is sent in one write, without a stream (--fast-response=false keeps the standard one).",
+    why: "Frameworks (Hono) build their responses with the global Response; @hono/node-server replaces it by default too.",
   },
 ];
 

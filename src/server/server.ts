@@ -10,8 +10,10 @@ import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
+import type { FetchApplication } from "../bridges/fetch-application.ts";
 import type { WSGIApplication } from "../types.ts";
 import { ServerContext } from "./context.ts";
+import { installFastResponse, uninstallFastResponse } from "./fast-response.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { addProcessListeners } from "./process-listeners.ts";
 import { acceptIntoReadBuffers, type ReadBuffer } from "./read-buffer.ts";
@@ -55,14 +57,16 @@ export interface RunningServer {
 }
 
 /**
- * Serves a WSGI application over HTTP/1.1 until `close()` (or a signal, with
- * `handleSignals`). Resolves once it listens.
+ * Serves a WSGI application, or a Fetch application object (anything with a `fetch`
+ * method: a Hono app, `{ fetch }`), over HTTP/1.1 until `close()` (or a signal, with
+ * `handleSignals`). Resolves once it listens. A function is always taken for WSGI.
  *
  * @example
  * const server = await serve(app, { port: 8000, workers: 4, handleSignals: true });
+ * await serve(honoApp, { port: 8000 }); // a Fetch app, on the fast path
  */
 export async function serve(
-  app: WSGIApplication,
+  app: WSGIApplication | FetchApplication,
   given: ServeOptions = {},
 ): Promise<RunningServer> {
   const { handleSignals = false, ...rest } = given;
@@ -88,12 +92,14 @@ function sweepInterval(options: ServerOptions): number {
 }
 
 async function listen(
-  app: WSGIApplication,
+  app: WSGIApplication | FetchApplication,
   options: ServerOptions,
   handleSignals: boolean,
   multiprocess: boolean,
 ): Promise<RunningServer> {
   const ctx = new ServerContext(app, options, multiprocess);
+  const fastResponse = ctx.fetchApp !== null && options.fastResponse;
+  if (fastResponse) installFastResponse();
   const onSocket = (socket: Socket, reads: ReadBuffer | null = null) => {
     if (ctx.closing) {
       socket.destroy();
@@ -157,6 +163,7 @@ async function listen(
       clearInterval(sweep);
       removeSignals();
       await ctx.closeLogs();
+      if (fastResponse) uninstallFastResponse();
       resolveClosed();
     })();
     return closing;

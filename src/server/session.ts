@@ -18,16 +18,21 @@
  */
 import type { Socket } from "node:net";
 import { inspect } from "node:util";
+import type { FetchApplication } from "../bridges/fetch-application.ts";
 import { clientGone } from "../handlers/client-gone.ts";
 import { httpDate } from "../handlers/date.ts";
 import { ServerConnection } from "../http/connection.ts";
 import { LocalProtocolError, ProtocolError } from "../http/errors.ts";
 import type { RequestHead } from "../http/parser.ts";
+import type { WSGIEnvironment } from "../types.ts";
 import { BodyFeed } from "./body-feed.ts";
 import type { ServerContext } from "./context.ts";
 import { buildCgiVars, HeaderKeys, type Peer, peerOf } from "./environ.ts";
 import { ConnectionExchange } from "./exchange.ts";
+import { lazyEnviron } from "./fetch-environ.ts";
+import { FetchExchange } from "./fetch-exchange.ts";
 import { ExchangeHandler } from "./handler.ts";
+import { LazyRequest } from "./lazy-request.ts";
 import { Output } from "./output.ts";
 import type { ReadBuffer } from "./read-buffer.ts";
 import { ConnectionTimer, type Timed } from "./timers.ts";
@@ -51,6 +56,27 @@ const FIRST_REQUEST_GRACE = 1000;
 const LINGER_MAX = 5000;
 
 const EMPTY = new Uint8Array(0);
+/** The CGI variables of a Fetch request when nothing needs them (no access log). */
+const NO_VARS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** The WSGI environ a Fetch application gets as `env`: the CGI variables and `wsgi.*`. */
+function fetchEnviron(
+  vars: Record<string, string>,
+  exchange: ConnectionExchange,
+  ctx: ServerContext,
+): WSGIEnvironment {
+  const environ: Record<string, unknown> = { ...vars };
+  if (ctx.serverSoftware !== undefined) environ.SERVER_SOFTWARE ??= ctx.serverSoftware;
+  environ["wsgi.input"] = exchange.input;
+  environ["wsgi.errors"] = ctx.errorStream;
+  environ["wsgi.version"] = [1, 0];
+  environ["wsgi.run_once"] = false;
+  environ["wsgi.url_scheme"] = ctx.scheme;
+  environ["wsgi.multithread"] = false;
+  environ["wsgi.multiprocess"] = ctx.multiprocess;
+  environ["wsgi.input_terminated"] = true;
+  return environ as unknown as WSGIEnvironment;
+}
 
 /** One client connection. */
 export class Session implements Timed {
@@ -65,8 +91,8 @@ export class Session implements Timed {
   private readonly feed: BodyFeed;
   private readonly exchange: ConnectionExchange;
   private head: RequestHead | null = null;
-  /** The running application's handler, while a request is answered. */
-  private handler: ExchangeHandler | null = null;
+  /** The running application's handler (WSGI or Fetch), while a request is answered. */
+  private handler: ExchangeHandler | FetchExchange | null = null;
   private startedAt = new Date(0);
   private isClosed = false;
   /** True while `pump` runs: an exchange that ends inside it leaves the next one to that loop. */
@@ -261,6 +287,10 @@ export class Session implements Timed {
     this.head = head;
     if (this.ctx.accessLog !== null) this.startedAt = new Date();
     this.timer.arm("response", this.ctx.options.responseTimeout);
+    if (this.ctx.fetchApp !== null) {
+      this.startFetch(head, this.ctx.fetchApp);
+      return;
+    }
     this.exchange.begin(buildCgiVars(head, this.peer, this.headerKeys, this.ctx), head.hasBody);
     const handler = new ExchangeHandler(this.exchange, this.ctx.serverSoftware);
     this.handler = handler;
@@ -269,6 +299,32 @@ export class Session implements Timed {
     } catch (error) {
       this.onHandlerFailure(error);
     }
+  }
+
+  /**
+   * A Fetch application's request, on the fast path (fetch-exchange.ts): no WSGI handler,
+   * the `Request` and the environ built only as far as the application reads them.
+   */
+  private startFetch(head: RequestHead, app: FetchApplication): void {
+    const ctx = this.ctx;
+    // The access log reads the Referer and User-Agent from the CGI variables.
+    const cgiVars =
+      ctx.accessLog === null ? NO_VARS : buildCgiVars(head, this.peer, this.headerKeys, ctx);
+    const exchange = this.exchange;
+    exchange.begin(cgiVars, head.hasBody);
+    const host = head.host ?? `${ctx.serverName}:${ctx.serverPort}`;
+    const request = new LazyRequest(
+      head,
+      `${ctx.scheme}://${host}`,
+      head.hasBody ? exchange.input : null,
+      ctx.options.keepUnderscoreHeaders,
+    );
+    const env = lazyEnviron(() => {
+      const vars =
+        cgiVars === NO_VARS ? buildCgiVars(head, this.peer, this.headerKeys, ctx) : cgiVars;
+      return fetchEnviron(vars, exchange, ctx);
+    });
+    this.handler = FetchExchange.run(exchange, ctx, { app, request, env });
   }
 
   /** The exchange is over: logs it, then goes on to the next request or closes. */
