@@ -6,6 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { type FetchApplication, isFetchApplication } from "../bridges/fetch-application.ts";
 import type { WSGIApplication } from "../types.ts";
 import { describeLoadError } from "./load-error.ts";
 
@@ -94,11 +95,15 @@ function locate(
 
 /**
  * Imports the module `FILE` (TypeScript or JavaScript) and returns its export `NAME`, by
- * default `app`, else the default export. Every failure is a `CliError` (exit status 2)
+ * default `app`, else the default export: a WSGI application (a function) or a Fetch
+ * application (an object with a `fetch` method, such as a Hono app). Every failure is a `CliError` (exit status 2)
  * naming the file or export; a file that does not load adds where (a syntax error's
  * `file:line:column: reason`) or what it threw, with the first frames of its stack.
  */
-export async function loadApp(spec: string, cwd = process.cwd()): Promise<WSGIApplication> {
+export async function loadApp(
+  spec: string,
+  cwd = process.cwd(),
+): Promise<WSGIApplication | FetchApplication> {
   const { file, name, path } = locate(spec, cwd);
   const ext = extname(path);
   if (!EXTENSIONS.has(ext)) {
@@ -128,9 +133,10 @@ export async function loadApp(spec: string, cwd = process.cwd()): Promise<WSGIAp
       `${JSON.stringify(file)} has no export ${JSON.stringify(name ?? "app")}${name ? "" : " and no default export"} (it exports: ${available.join(", ") || "nothing"})`,
     );
   }
+  if (isFetchApplication(app)) return app;
   if (typeof app !== "function") {
     throw new CliError(
-      `export ${JSON.stringify(exportName)} of ${JSON.stringify(file)} is a ${typeof app}, not a WSGI application function`,
+      `export ${JSON.stringify(exportName)} of ${JSON.stringify(file)} is a ${app === null ? "null" : typeof app}, not a WSGI application function nor an object with a fetch method`,
     );
   }
   return app as WSGIApplication;

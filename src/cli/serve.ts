@@ -6,6 +6,8 @@
  * @module
  */
 import cluster from "node:cluster";
+import { type FetchApplication, isFetchApplication } from "../bridges/fetch-application.ts";
+import { fromFetchHandler } from "../bridges/from-fetch.ts";
 import type { ServeCommand } from "../cli.ts";
 import { resolveOptions } from "../server/options.ts";
 import { serve } from "../server/server.ts";
@@ -24,8 +26,13 @@ export async function runServe(command: ServeCommand): Promise<number> {
     process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
   }
   const { demoApp, makeServer } = await import("../simple-server.ts");
-  let app: WSGIApplication = command.app === undefined ? demoApp : await loadApp(command.app);
-  if (command.validate) app = validator(app);
+  let app: WSGIApplication | FetchApplication =
+    command.app === undefined ? demoApp : await loadApp(command.app);
+  // The validator and the reference server take WSGI: a Fetch app goes through the bridge.
+  if (isFetchApplication(app) && (command.validate || command.server === "simple")) {
+    app = fromFetchHandler(app.fetch.bind(app));
+  }
+  if (command.validate) app = validator(app as WSGIApplication);
   const given = { ...command.options };
   // `wsgiref` alone serves the demo on all interfaces, like CPython's `python -m
   // wsgiref.simple_server`; `wsgiref serve` without a file binds 127.0.0.1 like any serve.
@@ -44,7 +51,7 @@ export async function runServe(command: ServeCommand): Promise<number> {
   }
   const options = resolveOptions(given);
   if (command.server === "simple") {
-    const server = await makeServer(options.host, options.port, app);
+    const server = await makeServer(options.host, options.port, app as WSGIApplication);
     const { address, port } = server.address;
     process.stdout.write(`Serving HTTP on ${address} port ${port} ...\n`);
     const stop = () => server.shutdown();
