@@ -136,7 +136,7 @@ export async function loadApp(
   if (isFetchApplication(app)) return app;
   if (typeof app !== "function") {
     throw new CliError(
-      `export ${JSON.stringify(exportName)} of ${JSON.stringify(file)} is a ${app === null ? "null" : typeof app}, not a WSGI application function nor an object with a fetch method`,
+      `export ${JSON.stringify(exportName)} of ${JSON.stringify(file)} is ${app === null ? "null" : `a ${typeof app}`}, not a WSGI application function nor an object with a fetch method`,
     );
   }
   return app as WSGIApplication;
