@@ -18,7 +18,7 @@ import { clientGone, isClientGone } from "../handlers/client-gone.ts";
 import { formatError } from "../handlers/support.ts";
 import { ProtocolError } from "../http/errors.ts";
 import type { ResponseHeader } from "../http/response.ts";
-import { reasonPhrase } from "../http/status.ts";
+import { reasonPhrase, statusForbidsBody } from "../http/status.ts";
 import type { WSGIEnvironment } from "../types.ts";
 import { isHopByHop } from "../util.ts";
 import type { ServerContext } from "./context.ts";
@@ -59,8 +59,6 @@ export class FetchExchange {
   private bytesSent = 0;
   private headersSent = false;
   private finished = false;
-  private readonly onResponse = (response: unknown) => this.send(response);
-  private readonly onError = (error: unknown) => this.fail(error);
 
   constructor(exchange: ConnectionExchange, ctx: ServerContext, request: LazyRequest) {
     this.exchange = exchange;
@@ -94,15 +92,19 @@ export class FetchExchange {
       result = info.app.fetch(
         info.request as unknown as Request,
         info.env,
-        this.executionContext(),
+        executionContext(this.ctx),
       );
     } catch (error) {
       this.fail(error);
       return;
     }
     if (result instanceof NativeResponse) this.send(result);
-    else if (isThenable(result)) result.then(this.onResponse, this.onError);
-    else this.send(result);
+    else if (isThenable(result)) {
+      result.then(
+        (response) => this.send(response),
+        (error: unknown) => this.fail(error),
+      );
+    } else this.send(result);
   }
 
   /**
@@ -117,18 +119,6 @@ export class FetchExchange {
     const reader = this.reader;
     if (reader !== undefined) reader.cancel(reason).catch(ignore);
     else this.finish();
-  }
-
-  private executionContext(): FetchExecutionContext {
-    const ctx = this.ctx;
-    return {
-      waitUntil(promise) {
-        Promise.resolve(promise).catch((error: unknown) =>
-          ctx.logError(`a waitUntil promise rejected: ${formatError(error)}`),
-        );
-      },
-      passThroughOnException() {},
-    };
   }
 
   private send(response: unknown): void {
@@ -215,7 +205,18 @@ export class FetchExchange {
   /** A whole response in one write; the 500 page if the core refuses it. */
   private sendWhole(status: string, headers: ResponseHeader[], body: Uint8Array): void {
     try {
-      this.exchange.respond(status, headers, body);
+      if (hasContentLength(headers)) {
+        // The core checks the given length against the body before anything is queued.
+        this.exchange.respond(status, headers, body);
+      } else {
+        // A head and a small body leave as one latin-1 string (Output.flush): no buffer to fill.
+        if (!statusForbidsBody(Number(status.slice(0, 3)))) {
+          headers.push(["Content-Length", String(body.length)]);
+        }
+        this.exchange.writeHead(status, headers, true);
+        if (body.length > 0) this.exchange.writeBody(body, true);
+        this.exchange.end();
+      }
     } catch (error) {
       this.fail(error);
       return;
@@ -268,6 +269,33 @@ export class FetchExchange {
     this.finished = true;
     this.exchange.done(this.status, this.bytesSent);
   }
+}
+
+/** Each server's execution context, made once: `waitUntil` logs a rejection to its error log. */
+const contexts = new WeakMap<ServerContext, FetchExecutionContext>();
+
+function executionContext(ctx: ServerContext): FetchExecutionContext {
+  let context = contexts.get(ctx);
+  if (context === undefined) {
+    context = {
+      waitUntil(promise) {
+        Promise.resolve(promise).catch((error: unknown) =>
+          ctx.logError(`a waitUntil promise rejected: ${formatError(error)}`),
+        );
+      },
+      passThroughOnException() {},
+    };
+    contexts.set(ctx, context);
+  }
+  return context;
+}
+
+/** Whether the fields name a Content-Length. */
+function hasContentLength(headers: ResponseHeader[]): boolean {
+  for (const [name] of headers) {
+    if (name.length === 14 && name.toLowerCase() === "content-length") return true;
+  }
+  return false;
 }
 
 /** `200 OK`: the code and the given reason, or the registered one. */

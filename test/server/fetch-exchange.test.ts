@@ -263,6 +263,18 @@ describe("serve() with a Fetch application", () => {
     });
   });
 
+  it("answers a body that contradicts its own Content-Length with the 500 page", async () => {
+    const app = fetchApp(() => new Response("abc", { headers: { "Content-Length": "5" } }));
+    await withServer(app, {}, async ({ port, logged }) => {
+      const [response] = splitResponses(await exchange(port, GET("/")));
+      assert.equal(response?.status, 500);
+      assert.match(
+        await logged(/ERR_RESPONSE_BODY_TOO_SHORT/),
+        /body of 3 bytes for a Content-Length of 5/,
+      );
+    });
+  });
+
   it("answers TRACE with 501, as fromFetchHandler does", async () => {
     await withServer(
       fetchApp(() => new Response("never")),
