@@ -170,6 +170,13 @@ export class FetchExchange {
     }
     this.status = status;
     this.headersSent = true;
+    if (this.request.method === "HEAD") {
+      // The head is the whole answer: the body is not read, only released.
+      reader.cancel().catch(ignore);
+      this.exchange.end();
+      this.finish();
+      return;
+    }
     this.reader = reader;
     void this.pump(reader);
   }

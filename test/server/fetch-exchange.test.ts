@@ -89,6 +89,29 @@ describe("serve() with a Fetch application", () => {
     );
   });
 
+  it("answers HEAD with a stream's head only, and cancels the stream unread", async () => {
+    let cancelled = false;
+    const app = fetchApp(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull(controller) {
+              controller.enqueue(new Uint8Array(1024));
+            },
+            cancel() {
+              cancelled = true;
+            },
+          }),
+        ),
+    );
+    await withServer(app, {}, async ({ port }) => {
+      const raw = await exchange(port, "HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+      assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.ok(raw.endsWith("\r\n\r\n"), "no body after the head");
+      assert.ok(await waitFor(() => cancelled, 1000), "the stream was not cancelled");
+    });
+  });
+
   it("keeps every Set-Cookie apart", async () => {
     const app = fetchApp(() => {
       const headers = new Headers();
