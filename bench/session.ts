@@ -9,7 +9,7 @@
  * Run: taskset -c 1 node --import tsx bench/session.ts [requests] [app] (default 2e5 and
  * `wsgi`; `hono` serves the Hono app of the Hono rows on the Fetch fast path, with the
  * light Response installed as `serve()` does; `hono-bridge` runs it through
- * `fromFetchHandler`). Under tsx,
+ * `fromFetchHandler`; `async` the same hello world as an `async` WSGI app). Under tsx,
  * esbuild's `keepNames` helper (`__name`) runs for every arrow function a class field
  * creates, which the compiled server never does: for numbers to compare with production
  * (and for --cpu-prof), run the compiled copy that `npm run bench` (or
@@ -22,7 +22,9 @@ import { installFastResponse } from "../src/server/fast-response.ts";
 import { resolveOptions } from "../src/server/options.ts";
 import { ReadBuffer } from "../src/server/read-buffer.ts";
 import { Session } from "../src/server/session.ts";
+import type { WSGIApplication } from "../src/types.ts";
 import { FakeSocket } from "../test/helpers/fake-socket.ts";
+import { HELLO } from "./servers/common.ts";
 import { app as honoApp } from "./servers/hono-app.ts";
 import { app } from "./servers/wsgi-app.ts";
 
@@ -33,8 +35,22 @@ const REQUEST = Buffer.from(GET, "latin1");
 
 const which = process.argv[3] ?? "wsgi";
 if (which === "hono") installFastResponse();
+/** The hello world as an `async` WSGI app: the same answer, through a promise. */
+const asyncApp: WSGIApplication = async (_environ, startResponse) => {
+  startResponse("200 OK", [
+    ["Content-Type", "text/plain"],
+    ["Content-Length", String(HELLO.length)],
+  ]);
+  return [HELLO];
+};
 const served =
-  which === "hono" ? honoApp : which === "hono-bridge" ? fromFetchHandler(honoApp.fetch) : app;
+  which === "hono"
+    ? honoApp
+    : which === "hono-bridge"
+      ? fromFetchHandler(honoApp.fetch)
+      : which === "async"
+        ? asyncApp
+        : app;
 const ctx = new ServerContext(served, resolveOptions({ port: 0 }), false);
 ctx.serverPort = "8000";
 
@@ -50,7 +66,13 @@ async function run(n: number): Promise<number> {
       const buffer = reads.option.buffer();
       REQUEST.copy(buffer);
       reads.option.callback(REQUEST.length, buffer);
-      await undefined;
+      // As wrk does on a keep-alive connection, the next request waits for this response:
+      // an async app answers a few promise turns later, and a request arriving meanwhile
+      // would be pipelined (kept in the core, the read buffer lent and replaced).
+      for (let spins = 0; socket.writes < sent + i + 1; spins++) {
+        if (spins < 100) await undefined;
+        else await new Promise((r) => setImmediate(r));
+      }
     }
     while (socket.writes < sent + BATCH) await new Promise((r) => setImmediate(r));
   }
