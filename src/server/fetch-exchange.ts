@@ -121,7 +121,16 @@ export class FetchExchange {
     else this.finish();
   }
 
+  /** Sends the application's answer; anything it throws on the way gets the 500 page. */
   private send(response: unknown): void {
+    try {
+      this.sendResponse(response);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private sendResponse(response: unknown): void {
     if (this.abortReason !== undefined) {
       if (response instanceof NativeResponse) response.body?.cancel(this.abortReason).catch(ignore);
       this.finish();

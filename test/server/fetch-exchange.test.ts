@@ -298,6 +298,24 @@ describe("serve() with a Fetch application", () => {
     });
   });
 
+  it("answers a Response whose headers cannot be read with the 500 page", async () => {
+    const app = fetchApp(async () => {
+      // A streamed body, so the server reads `headers` (a string body's are read as given).
+      const response = new Response(new ReadableStream());
+      Object.defineProperty(response, "headers", {
+        get() {
+          throw new Error("no headers today");
+        },
+      });
+      return response;
+    });
+    await withServer(app, {}, async ({ port, logged }) => {
+      const [response] = splitResponses(await exchange(port, GET("/")));
+      assert.equal(response?.status, 500);
+      assert.match(await logged(/no headers today/), /Error: no headers today/);
+    });
+  });
+
   it("answers TRACE with 501, as fromFetchHandler does", async () => {
     await withServer(
       fetchApp(() => new Response("never")),
