@@ -27,6 +27,8 @@ export interface HelloRun {
   seconds: number;
   /** CPU seconds the server used meanwhile (user + system, with its child processes). */
   cpuSeconds: number;
+  /** The server's peak RSS during the run, in bytes (sampled every 100 ms). */
+  peakRss?: number;
 }
 
 /** One timed sample: `transferRepeat` transfers in a row. */
@@ -287,6 +289,62 @@ function checks(results: Results, all: Summaries): Check[] {
       pass: ok(r, (v) => v >= min),
     });
   }
+  // The Hono app on our server (the Fetch fast path) against the same app on @hono/node-server.
+  const honoRow = (name: string, values: Record<string, number>, text: (v: number) => string) => {
+    const r = get(values, "hono-ours") / get(values, "hono");
+    return { name, ours: text(get(values, "hono-ours")), anchor: text(get(values, "hono")), r };
+  };
+  for (const [name, values, text, target, good] of [
+    [
+      "Hono hello world, 50 connections: req/s vs @hono/node-server",
+      all.c50.rate,
+      num,
+      "≥ 1.3×",
+      (v: number) => v >= 1.3,
+    ],
+    [
+      "Hono hello world, 50 connections: p99 vs @hono/node-server",
+      all.c50.p99,
+      (v: number) => withUnit(ms(v), "ms"),
+      "≤ 1.0× (no worse)",
+      (v: number) => v <= 1,
+    ],
+    [
+      `Hono ${size(results.config.transfer)} download (ReadableStream): MB/s vs @hono/node-server`,
+      all.download.rate,
+      num,
+      "≥ 1.2×",
+      (v: number) => v >= 1.2,
+    ],
+    [
+      `Hono ${size(results.config.transfer)} upload (request.body): MB/s vs @hono/node-server`,
+      all.upload.rate,
+      num,
+      "≥ 1.0×",
+      (v: number) => v >= 1,
+    ],
+  ] as const) {
+    const row = honoRow(name, values, text);
+    out.push({
+      name,
+      ours: row.ours,
+      anchor: row.anchor,
+      ratio: ratio(row.r),
+      target,
+      pass: ok(row.r, good),
+    });
+  }
+  const honoPeak = (id: string) =>
+    Math.max(...(results.hello[id]?.c50 ?? []).map((run) => run.peakRss ?? Number.NaN));
+  const peakOurs = honoPeak("hono-ours");
+  out.push({
+    name: "Hono hello world, 50 connections: peak RSS",
+    ours: mib(peakOurs),
+    anchor: mib(honoPeak("hono")),
+    ratio: ratio(peakOurs / honoPeak("hono")),
+    target: "< 100 MiB",
+    pass: ok(peakOurs, (v) => v < 100 * MiB),
+  });
   const ours = results.memory.ours;
   const base = results.memory[BASE];
   for (const kind of ["upload", "download"] as const) {
@@ -478,6 +536,8 @@ const COLORS: Record<string, string> = {
   ours: "#c62828",
   reference: "#ef9a9a",
   hono: "#ef6c00",
+  "hono-ours": "#ad1457",
+  "hono-srvx": "#ffb300",
   cpython: "#1565c0",
   "gunicorn-sync": "#2e7d32",
   "gunicorn-gthread": "#9ccc65",

@@ -5,8 +5,9 @@
  *
  * Usage: node --import tsx bench/run.ts [--quick] [--only=ID,ID] [--skip=WORKLOAD,...] [--render]
  *   --quick     tiny durations and sizes, one repetition (a smoke test, under a minute)
- *   --only      servers to run, by id (ours, ours-read1, ours-read, reference, node-http, hono, cpython,
- *               gunicorn-sync, gunicorn-gthread); node:http always runs (the ratios need it)
+ *   --only      servers to run, by id (ours, ours-read1, ours-read, reference, node-http, hono,
+ *               hono-ours, hono-srvx, cpython, gunicorn-sync, gunicorn-gthread); node:http
+ *               always runs (the ratios need it)
  *   --skip      workloads to leave out: hello, transfer, memory, idle
  *   --render    only re-render RESULTS.md and results.svg from bench/out/results.json
  * Read bench/README.md for what each workload does and how to read the table.
@@ -162,6 +163,18 @@ const SERVERS: ServerDef[] = [
   { id: "node-http", label: "node:http (baseline)", command: compiled("node-http.js") },
   { id: "hono", label: "Hono on @hono/node-server", short: "Hono", command: compiled("hono.js") },
   {
+    id: "hono-ours",
+    label: "Hono on wsgiref serve (ours, Fetch fast path)",
+    short: "Hono on ours",
+    command: compiled("hono-ours.js"),
+  },
+  {
+    id: "hono-srvx",
+    label: "Hono on srvx",
+    short: "Hono on srvx",
+    command: compiled("hono-srvx.js"),
+  },
+  {
     id: "cpython",
     label: "CPython wsgiref.simple_server",
     short: "CPython simple_server",
@@ -279,7 +292,7 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
             await wrk(url(r, "/"), c, config.warmup).catch(() => undefined);
           }
         }
-        await rounds<WrkResult & { cpu: number }>(
+        await rounds<WrkResult & { cpu: number; peakRss: number }>(
           `hello ${key}`,
           "hello",
           running,
@@ -287,13 +300,15 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
           config.reps,
           async (server, r, rep) => {
             const cpuBefore = cpuSeconds(r.pid);
+            const sampler = sampleRss(r.pid);
             const result = await wrk(url(r, "/"), c, config.duration, headers);
+            const peakRss = sampler.stop();
             const cpu = cpuSeconds(r.pid) - cpuBefore;
             writeFileSync(join(OUT, "raw", `hello-${key}-${server.id}-${rep + 1}.txt`), result.raw);
             log(
               `  ${server.id.padEnd(16)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50.toFixed(3)} ms  p99 ${result.p99.toFixed(3)} ms  server CPU ${((cpu / config.duration) * 100).toFixed(0)}%${result.errors ? `  errors ${result.errors}` : ""}`,
             );
-            return { ...result, cpu };
+            return { ...result, cpu, peakRss };
           },
           (id, result) => {
             const runs = entry(results.hello, id, () => ({ c50: [], c1: [], close: [] }));
@@ -307,6 +322,7 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
               requests: result.requests,
               seconds: config.duration,
               cpuSeconds: result.cpu,
+              peakRss: result.peakRss,
             });
           },
         );

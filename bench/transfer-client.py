@@ -57,6 +57,19 @@ def split_head(data):
     return int(parts[1]), headers, data[end + 4 :]
 
 
+def dechunk(data):
+    """The payload of a whole chunked body (srvx answers a small text that way)."""
+    out = bytearray()
+    at = 0
+    while True:
+        eol = data.index(b"\r\n", at)
+        length = int(data[at:eol].split(b";")[0], 16)
+        if length == 0:
+            return bytes(out)
+        out += data[eol + 2 : eol + 2 + length]
+        at = eol + 2 + length + 2
+
+
 def read_head(sock):
     """Reads until the end of the response head, which may take several recv calls."""
     data = bytearray()
@@ -113,9 +126,11 @@ def upload(host, port, size, buffer):
             response += chunk
     if b"\r\n\r\n" not in response:
         raise Failure(f"upload: incomplete response ({len(response)} bytes)")
-    status, _, body = split_head(response)
+    status, headers, body = split_head(response)
     if status != 200:
         raise Failure(f"upload: status {status}")
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = dechunk(bytes(body))
     text = bytes(body).strip()
     if not text.isdigit() or int(text) != size:
         raise Failure(f"upload: the server read {text[:40]!r} bytes, not {size}")

@@ -8,11 +8,15 @@
  */
 export {
   type FetchApplication,
+  type FetchExecutionContext,
+  isFetchApplication,
+} from "./bridges/fetch-application.ts";
+export {
+  type FetchFunction,
   type FromFetchOptions,
   fromFetchHandler,
 } from "./bridges/from-fetch.ts";
 export {
-  type FetchExecutionContext,
   type FetchHandler,
   type ToFetchOptions,
   toFetchHandler,

@@ -10,7 +10,9 @@
  */
 import { requireListeningSockets } from "./runtime.ts";
 
+export type { FetchApplication } from "./bridges/fetch-application.ts";
 export { type AccessRecord, formatAccess } from "./server/access-log.ts";
+export { FastResponse } from "./server/fast-response.ts";
 export {
   checkOptions,
   DEFAULTS,

@@ -3,7 +3,7 @@
  * surface is one more entry in `surfaces`.
  */
 import { describe, it } from "node:test";
-import { productionSurface, referenceSurface } from "./contract/servers.ts";
+import { fetchFastPathSurface, productionSurface, referenceSurface } from "./contract/servers.ts";
 import { caseOptions, cases, runCase, type Surface } from "./contract/suite.ts";
 import {
   fetchSurface,
@@ -18,6 +18,7 @@ const surfaces: Surface[] = [
   nodeSurface,
   roundTripSurface,
   productionSurface,
+  fetchFastPathSurface,
   referenceSurface,
 ];
 

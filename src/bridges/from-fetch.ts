@@ -22,7 +22,7 @@ import { isHopByHop, requestUri } from "../util.ts";
  * A Fetch handler as `fromFetchHandler` calls it: the `Request`, and the WSGI environ as
  * a second argument (a Hono app sees it as `c.env`: `REMOTE_ADDR`, `wsgi.errors`, ...).
  */
-export type FetchApplication = (
+export type FetchFunction = (
   request: Request,
   environ: WSGIEnvironment,
 ) => Response | Promise<Response>;
@@ -49,7 +49,7 @@ const NO_BODY_METHODS = new Set(["GET", "HEAD"]);
  * // serve(app, { port: 8000 }), or validator(app) in a test
  */
 export function fromFetchHandler(
-  handler: FetchApplication,
+  handler: FetchFunction,
   options: FromFetchOptions = {},
 ): WSGIApplication {
   const readSize = options.readSize ?? 64 * 1024;

@@ -31,6 +31,7 @@ import {
   toErrorStream,
   unquoteLatin1,
 } from "./environ.ts";
+import type { FetchExecutionContext } from "./fetch-application.ts";
 
 /** Options of `toFetchHandler`. */
 export interface ToFetchOptions extends HeaderPolicy {
@@ -68,14 +69,8 @@ function tooLarge(): Response {
 export type FetchHandler = (
   request: Request,
   env?: unknown,
-  ctx?: FetchExecutionContext,
+  ctx?: Partial<FetchExecutionContext>,
 ) => Promise<Response>;
-
-/** The third argument some platforms give a Fetch handler (Cloudflare Workers, workerd). */
-export interface FetchExecutionContext {
-  /** Keeps the worker alive until `promise` settles, after the response was returned. */
-  waitUntil?(promise: Promise<unknown>): void;
-}
 
 /**
  * Turns a WSGI application into a Fetch handler. The application runs through a
@@ -174,7 +169,7 @@ class FetchGatewayHandler extends GatewayHandler {
    * platform gives a `waitUntil`, the run is handed to it, so a worker stays alive until
    * the body's `close()` ran, also after the client left.
    */
-  respond(app: WSGIApplication, ctx?: FetchExecutionContext): Promise<Response> {
+  respond(app: WSGIApplication, ctx?: Partial<FetchExecutionContext>): Promise<Response> {
     const running = this.run(app).then(
       () => this.settle(),
       (error: unknown) => this.settle(error),

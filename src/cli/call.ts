@@ -11,6 +11,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { isFetchApplication } from "../bridges/fetch-application.ts";
+import { fromFetchHandler } from "../bridges/from-fetch.ts";
 import type { CallCommand } from "../cli.ts";
 import { DEFAULTS } from "../server/options.ts";
 import { call } from "../testing/client.ts";
@@ -77,7 +79,9 @@ export async function runCall(command: CallCommand, io: CallIO = {}): Promise<nu
   }
   let response: Awaited<ReturnType<typeof call>>;
   try {
-    response = await call(app, request, { catchErrors: true });
+    // A Fetch app runs through the bridge, as the test client runs WSGI.
+    const wsgi = isFetchApplication(app) ? fromFetchHandler(app.fetch.bind(app)) : app;
+    response = await call(wsgi, request, { catchErrors: true });
   } catch (error) {
     // The request itself could not be made (a bad path or header), before the app ran.
     stderr.write(`wsgiref: error: ${(error as Error).message}\n`);

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { type FetchApplication, isFetchApplication } from "../bridges/fetch-application.ts";
 import type { WSGIApplication } from "../types.ts";
 import { describeLoadError } from "./load-error.ts";
 
@@ -107,7 +108,8 @@ function locate(
 
 /**
  * Imports the module `FILE` (TypeScript or JavaScript) and returns its export `NAME`, by
- * default `app`, else the default export. Every failure is a `CliError` (exit status 2)
+ * default `app`, else the default export: a WSGI application (a function) or a Fetch
+ * application (an object with a `fetch` method, such as a Hono app). Every failure is a `CliError` (exit status 2)
  * naming the file or export; a file that does not load adds where (a syntax error's
  * `file:line:column: reason`) or what it threw, with the first frames of its stack.
  * With `fresh`, the file is imported again even if it was before (a SIGHUP reload).
@@ -116,7 +118,7 @@ export async function loadApp(
   spec: string,
   cwd = process.cwd(),
   { fresh = false }: { fresh?: boolean } = {},
-): Promise<WSGIApplication> {
+): Promise<WSGIApplication | FetchApplication> {
   const { file, name, path } = locate(spec, cwd);
   const ext = extname(path);
   if (!EXTENSIONS.has(ext)) {
@@ -147,9 +149,10 @@ export async function loadApp(
       `${JSON.stringify(file)} has no export ${JSON.stringify(name ?? "app")}${name ? "" : " and no default export"} (it exports: ${available.join(", ") || "nothing"})`,
     );
   }
+  if (isFetchApplication(app)) return app;
   if (typeof app !== "function") {
     throw new CliError(
-      `export ${JSON.stringify(exportName)} of ${JSON.stringify(file)} is a ${typeof app}, not a WSGI application function`,
+      `export ${JSON.stringify(exportName)} of ${JSON.stringify(file)} is ${app === null ? "null" : `a ${typeof app}`}, not a WSGI application function nor an object with a fetch method`,
     );
   }
   return app as WSGIApplication;

@@ -6,6 +6,8 @@
  * @module
  */
 import cluster from "node:cluster";
+import { type FetchApplication, isFetchApplication } from "../bridges/fetch-application.ts";
+import { fromFetchHandler } from "../bridges/from-fetch.ts";
 import type { ServeCommand } from "../cli.ts";
 import { parseBind } from "../server/bind.ts";
 import { formatConfig, layerOptions, loadConfig } from "../server/config.ts";
@@ -52,10 +54,17 @@ export async function runServe(command: ServeCommand): Promise<number> {
   // A bad --bind address is a usage error (exit 2), found before anything starts.
   for (const address of options.bind ?? []) parseBind(address);
   if (command.checkConfig) return checkConfig(command, config?.file);
-  let app: WSGIApplication = command.app === undefined ? demoApp : await loadApp(command.app);
-  if (command.validate) app = validator(app);
+  // The validator and the reference server take WSGI: a Fetch app goes through the bridge.
+  const prepare = (loaded: WSGIApplication | FetchApplication) => {
+    let ready = loaded;
+    if (isFetchApplication(ready) && (command.validate || command.server === "simple")) {
+      ready = fromFetchHandler(ready.fetch.bind(ready));
+    }
+    return command.validate ? validator(ready as WSGIApplication) : ready;
+  };
+  const app = prepare(command.app === undefined ? demoApp : await loadApp(command.app));
   if (command.server === "simple") {
-    const server = await makeServer(options.host, options.port, app);
+    const server = await makeServer(options.host, options.port, app as WSGIApplication);
     const { address, port } = server.address;
     process.stdout.write(`Serving HTTP on ${address} port ${port} ...\n`);
     const stop = () => server.shutdown();
@@ -71,10 +80,7 @@ export async function runServe(command: ServeCommand): Promise<number> {
   const reload =
     spec === undefined
       ? undefined
-      : async () => {
-          const fresh = await loadApp(spec, process.cwd(), { fresh: true });
-          return command.validate ? validator(fresh) : fresh;
-        };
+      : async () => prepare(await loadApp(spec, process.cwd(), { fresh: true }));
   const server = await serve(app, {
     ...options,
     handleSignals: true,

@@ -162,23 +162,9 @@ export abstract class BaseHandler {
     try {
       this.setupEnviron();
       const result = application(this.environ, this.boundStartResponse);
-      if (isPromiseLike<ResponseBody>(result)) {
-        const app = Promise.resolve(result);
-        finishing = this.unlessAborted(app).then(
-          (body) => {
-            this.result = body;
-            return this.finishResponse();
-          },
-          (error: unknown) => {
-            // Aborted while the application computed its body: close it when it comes.
-            if (error === this.abortReason) app.then(closeBody, ignore).catch(ignore);
-            throw error;
-          },
-        );
-      } else {
-        this.result = result;
-        finishing = this.finishResponse();
-      }
+      if (isPromiseLike<ResponseBody>(result)) return this.handleAsync(result);
+      this.result = result;
+      finishing = this.finishResponse();
     } catch (error) {
       return this.recover(error);
     }
@@ -189,6 +175,65 @@ export abstract class BaseHandler {
       );
     }
     return this.closeOnce();
+  }
+
+  /**
+   * `handle` for an application that returned a promise: one promise for the whole
+   * exchange and one reaction to the application's, so an `async` hello world costs two
+   * promises and one turn more than a synchronous one. `abort()` while the application
+   * computes settles the exchange at once; the body that comes later is closed.
+   */
+  private handleAsync(result: PromiseLike<ResponseBody>): Promise<void> {
+    if (this.abortReason !== undefined) {
+      Promise.resolve(result).then(closeBody, ignore).catch(ignore);
+      return this.recover(this.abortReason);
+    }
+    return new Promise<void>((resolve, reject) => {
+      let waiting = true;
+      const settle = (closing: void | Promise<void>) => {
+        if (closing) closing.then(resolve, reject);
+        else resolve();
+      };
+      const fail = (error: unknown) => this.recover(error).then(resolve, reject);
+      this.rejectWait = (reason) => {
+        waiting = false;
+        // Two turns later, as when this went through two promise reactions: a write or a
+        // read the application awaits fails first (the gateway fails them in the same
+        // turn), so the application sees ECONNRESET before the exchange closes.
+        queueMicrotask(() => queueMicrotask(() => fail(reason)));
+      };
+      result.then(
+        (body) => {
+          if (!waiting) {
+            // Aborted while the application computed its body: close it now it came.
+            try {
+              closeBody(body)?.catch(ignore);
+            } catch {
+              // Nothing is listening any more.
+            }
+            return;
+          }
+          waiting = false;
+          this.rejectWait = undefined;
+          this.result = body;
+          let finishing: void | Promise<void>;
+          try {
+            finishing = this.finishResponse();
+          } catch (error) {
+            fail(error);
+            return;
+          }
+          if (finishing) finishing.then(() => settle(this.closeOnce()), fail);
+          else settle(this.closeOnce());
+        },
+        (error: unknown) => {
+          if (!waiting) return;
+          waiting = false;
+          this.rejectWait = undefined;
+          fail(error);
+        },
+      );
+    });
   }
 
   /** After the application or its response failed: reports the error, then closes. */

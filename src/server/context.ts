@@ -4,7 +4,9 @@
  *
  * @module
  */
-import type { Headers } from "../headers.ts";
+
+import { type FetchApplication, isFetchApplication } from "../bridges/fetch-application.ts";
+import { Headers } from "../headers.ts";
 import type { ProtocolError } from "../http/errors.ts";
 import { type Limits, resolveLimits } from "../http/limits.ts";
 import { TextErrorStream } from "../streams.ts";
@@ -73,10 +75,20 @@ class RequestErrorStream extends TextErrorStream {
   }
 }
 
+/** Stands in for the WSGI app of a server that serves a Fetch application: never called. */
+const notWsgi: WSGIApplication = () => {
+  throw new Error("this server serves a Fetch application");
+};
+
 /** The state shared by a server's sessions. */
 export class ServerContext {
-  /** The application; SIGHUP to a single-process server swaps in a reloaded one. */
+  /**
+   * The WSGI application (a Fetch application's is never called); SIGHUP to a
+   * single-process server swaps in a reloaded one (`setApp`).
+   */
   app: WSGIApplication;
+  /** The Fetch application, when the server serves one (on the fast path), else null. */
+  fetchApp: FetchApplication | null;
   /** The app that answers a request over `maxConcurrency` (503, `Retry-After: 1`). */
   readonly overloadedApp: WSGIApplication = overloaded;
   /** The requests being answered, by environ, oldest first. */
@@ -122,8 +134,14 @@ export class ServerContext {
   private overloadWindow = 0;
   private overloadCount = 0;
 
-  constructor(app: WSGIApplication, options: ServerOptions, multiprocess: boolean) {
-    this.app = app;
+  constructor(
+    app: WSGIApplication | FetchApplication,
+    options: ServerOptions,
+    multiprocess: boolean,
+  ) {
+    this.fetchApp = null;
+    this.app = notWsgi;
+    this.setApp(app);
     this.options = options;
     this.scheme = options.key ? "https" : "http";
     this.multiprocess = multiprocess;
@@ -149,6 +167,17 @@ export class ServerContext {
         this.finishing = null;
         write(formatAccess({ ...record, durationMs, requestId }, format));
       };
+    }
+  }
+
+  /** Serves `app` from now on: a WSGI function, or a Fetch application on the fast path. */
+  setApp(app: WSGIApplication | FetchApplication): void {
+    if (isFetchApplication(app)) {
+      this.fetchApp = app;
+      this.app = notWsgi;
+    } else {
+      this.fetchApp = null;
+      this.app = app;
     }
   }
 
@@ -212,7 +241,7 @@ export class ServerContext {
   requestFinished(
     environ: Record<string, string>,
     status: string | undefined,
-    headers: Headers | undefined,
+    headers: Iterable<readonly [string, string]> | undefined,
   ): void {
     const request = this.inFlight.get(environ);
     if (request === undefined) return;
@@ -222,7 +251,11 @@ export class ServerContext {
     this.metrics?.requestFinished(status, Date.now() - request.startedAt);
     const postRequest = this.hooks?.postRequest;
     if (postRequest) {
-      const args = [environ, status, headers, Date.now() - request.startedAt];
+      const sent =
+        headers === undefined || headers instanceof Headers
+          ? headers
+          : new Headers([...headers].map(([name, value]): [string, string] => [name, value]));
+      const args = [environ, status, sent, Date.now() - request.startedAt];
       callRequestHook(postRequest, "postRequest", this.logHookError, args);
     }
   }

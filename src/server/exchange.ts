@@ -8,9 +8,9 @@
  */
 import { clientGone } from "../handlers/client-gone.ts";
 import { httpDate } from "../handlers/date.ts";
-import type { Headers } from "../headers.ts";
 import type { ServerConnection } from "../http/connection.ts";
 import type { ProtocolError } from "../http/errors.ts";
+import type { ResponseHeader } from "../http/response.ts";
 import { BodyInputStream } from "../streams.ts";
 import type { ErrorStream } from "../types.ts";
 import type { BodyFeed } from "./body-feed.ts";
@@ -40,7 +40,7 @@ export class ConnectionExchange implements Exchange {
   /** The request's answer was a protocol error's (400, 413, ...): close after it. */
   rejected = false;
   /** The response headers that went out, for the `postRequest` hook. */
-  responseHeaders: Headers | undefined = undefined;
+  responseHeaders: Iterable<ResponseHeader> | undefined = undefined;
   private readonly conn: ServerConnection;
   private readonly output: Output;
   private readonly feed: BodyFeed;
@@ -82,7 +82,11 @@ export class ConnectionExchange implements Exchange {
     return this.feed.requestError;
   }
 
-  writeHead(status: string, headers: Headers, more: boolean): void | Promise<void> {
+  writeHead(
+    status: string,
+    headers: Iterable<ResponseHeader>,
+    more: boolean,
+  ): void | Promise<void> {
     this.responseHeaders = headers;
     const head = this.conn.sendResponseHead(status, headers, {
       date: httpDate(this.host.now()),
@@ -94,6 +98,21 @@ export class ConnectionExchange implements Exchange {
   writeBody(data: Uint8Array, more: boolean): void | Promise<void> {
     const bytes = this.conn.sendData(data);
     if (bytes.length > 0) return this.write(bytes, more);
+  }
+
+  /**
+   * Sends a whole response (head, body, end) in one write: Content-Length is the body's
+   * unless `headers` give one, which must then match. Throws before any byte is sent if
+   * the core refuses the head; once the client is gone, throws the client-gone error.
+   */
+  respond(status: string, headers: Iterable<ResponseHeader>, body: Uint8Array): void {
+    if (this.host.closed) throw clientGone();
+    const bytes = this.conn.respond(status, headers, body, {
+      date: httpDate(this.host.now()),
+      close: this.ctx.closing,
+    });
+    this.output.write(bytes, true);
+    this.output.flush();
   }
 
   rejectRequest(): void {

@@ -78,6 +78,8 @@ export interface ServerOptions {
   metricsBind: string | undefined;
   /** The error log's format: `text` lines or `json` records. */
   logFormat: "text" | "json";
+  /** With a Fetch application: install the light `Response` as `globalThis.Response`. */
+  fastResponse: boolean;
 }
 
 /** One row of the options table. */
@@ -427,6 +429,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     values: ["text", "json"],
     doc: "Error log format: text lines ([time] [pid] [LEVEL] message) or json records (time, pid, level, message); a request's lines add its method, path and request id.",
     why: "Text is what people read; json is for log shippers.",
+  },
+  {
+    name: "fastResponse",
+    type: "boolean",
+    default: true,
+    flag: "--fast-response",
+    env: "WSGIREF_FAST_RESPONSE",
+    doc: "With a Fetch application, replace globalThis.Response with a light Response whose string or bytes body is sent in one write, without a stream (--fast-response=false keeps the standard one).",
+    why: "Frameworks (Hono) build their responses with the global Response; @hono/node-server replaces it by default too.",
   },
 ];
 

@@ -8,9 +8,11 @@
  */
 import cluster from "node:cluster";
 import type { AddressInfo, Socket } from "node:net";
+import type { FetchApplication } from "../bridges/fetch-application.ts";
 import type { WSGIApplication } from "../types.ts";
 import { endpointsOf } from "./bind.ts";
 import { ServerContext } from "./context.ts";
+import { installFastResponse, uninstallFastResponse } from "./fast-response.ts";
 import { beatInterval, Heartbeat, type ListeningReport } from "./heartbeat.ts";
 import { callHook, runOnStarting, type ServerHooks } from "./hooks.ts";
 import { addressesOf, closeListeners, openListeners } from "./listeners.ts";
@@ -40,7 +42,7 @@ export interface ServeOptions extends Partial<ServerOptions> {
    * old one); if it throws, the error is logged and the old app kept. Without it, SIGHUP
    * is logged and ignored.
    */
-  loadApp?: (() => Promise<WSGIApplication>) | undefined;
+  loadApp?: (() => Promise<WSGIApplication | FetchApplication>) | undefined;
   /** Server hooks (see hooks.ts); `wsgiref serve --config FILE` passes the file's. */
   hooks?: ServerHooks | undefined;
 }
@@ -70,14 +72,16 @@ export interface RunningServer {
 }
 
 /**
- * Serves a WSGI application over HTTP/1.1 until `close()` (or a signal, with
- * `handleSignals`). Resolves once it listens.
+ * Serves a WSGI application, or a Fetch application object (anything with a `fetch`
+ * method: a Hono app, `{ fetch }`), over HTTP/1.1 until `close()` (or a signal, with
+ * `handleSignals`). Resolves once it listens. A function is always taken for WSGI.
  *
  * @example
  * const server = await serve(app, { port: 8000, workers: 4, handleSignals: true });
+ * await serve(honoApp, { port: 8000 }); // a Fetch app, on the fast path
  */
 export async function serve(
-  app: WSGIApplication,
+  app: WSGIApplication | FetchApplication,
   given: ServeOptions = {},
 ): Promise<RunningServer> {
   const { handleSignals = false, loadApp, hooks, ...rest } = given;
@@ -105,12 +109,12 @@ function sweepInterval(options: ServerOptions): number {
 }
 
 async function listen(
-  app: WSGIApplication,
+  app: WSGIApplication | FetchApplication,
   options: ServerOptions,
   how: {
     handleSignals: boolean;
     multiprocess: boolean;
-    loadApp: (() => Promise<WSGIApplication>) | undefined;
+    loadApp: (() => Promise<WSGIApplication | FetchApplication>) | undefined;
     hooks: ServerHooks | undefined;
   },
 ): Promise<RunningServer> {
@@ -123,6 +127,8 @@ async function listen(
     const id = cluster.worker?.id ?? 0;
     await callHook(hooks, "postFork", hookLog, { pid: process.pid, id });
   }
+  const fastResponse = ctx.fetchApp !== null && options.fastResponse;
+  if (fastResponse) installFastResponse();
   const onSocket = (socket: Socket, reads: ReadBuffer | null = null) => {
     if (ctx.closing) {
       socket.destroy();
@@ -217,6 +223,7 @@ async function listen(
       recycler?.stop();
       removeSignals();
       await ctx.closeLogs();
+      if (fastResponse) uninstallFastResponse();
       if (single) await callHook(hooks, "onExit", hookLog);
       resolveClosed();
     })();
@@ -245,7 +252,7 @@ async function listen(
       .then(loadApp)
       .then(
         (fresh) => {
-          ctx.app = fresh;
+          ctx.setApp(fresh);
           ctx.log("info", "SIGHUP: reloaded; new requests go to the new app");
         },
         (error: unknown) => {

@@ -18,16 +18,21 @@
  */
 import type { Socket } from "node:net";
 import { inspect } from "node:util";
+import type { FetchApplication } from "../bridges/fetch-application.ts";
 import { clientGone } from "../handlers/client-gone.ts";
 import { httpDate } from "../handlers/date.ts";
 import { ServerConnection, type TimeoutCode } from "../http/connection.ts";
 import { LocalProtocolError, ProtocolError } from "../http/errors.ts";
 import type { RequestHead } from "../http/parser.ts";
+import type { WSGIApplication, WSGIEnvironment } from "../types.ts";
 import { BodyFeed } from "./body-feed.ts";
 import type { ServerContext } from "./context.ts";
 import { buildCgiVars, HeaderKeys, type Peer, peerOf } from "./environ.ts";
 import { ConnectionExchange } from "./exchange.ts";
+import { lazyEnviron } from "./fetch-environ.ts";
+import { FetchExchange } from "./fetch-exchange.ts";
 import { ExchangeHandler } from "./handler.ts";
+import { LazyRequest } from "./lazy-request.ts";
 import { Output } from "./output.ts";
 import type { ReadBuffer } from "./read-buffer.ts";
 import { ConnectionTimer, Progress, type Timed } from "./timers.ts";
@@ -55,6 +60,25 @@ const BODY_RATE_GRACE = 5000;
 
 const EMPTY = new Uint8Array(0);
 
+/** The WSGI environ a Fetch application gets as `env`: the CGI variables and `wsgi.*`. */
+function fetchEnviron(
+  vars: Record<string, string>,
+  exchange: ConnectionExchange,
+  ctx: ServerContext,
+): WSGIEnvironment {
+  const environ: Record<string, unknown> = { ...vars };
+  if (ctx.serverSoftware !== undefined) environ.SERVER_SOFTWARE ??= ctx.serverSoftware;
+  environ["wsgi.input"] = exchange.input;
+  environ["wsgi.errors"] = ctx.errorStream;
+  environ["wsgi.version"] = [1, 0];
+  environ["wsgi.run_once"] = false;
+  environ["wsgi.url_scheme"] = ctx.scheme;
+  environ["wsgi.multithread"] = false;
+  environ["wsgi.multiprocess"] = ctx.multiprocess;
+  environ["wsgi.input_terminated"] = true;
+  return environ as unknown as WSGIEnvironment;
+}
+
 /** One client connection. */
 export class Session implements Timed {
   /** The connection's one timer. */
@@ -68,8 +92,8 @@ export class Session implements Timed {
   private readonly feed: BodyFeed;
   private readonly exchange: ConnectionExchange;
   private head: RequestHead | null = null;
-  /** The running application's handler, while a request is answered. */
-  private handler: ExchangeHandler | null = null;
+  /** The running application's handler (WSGI or Fetch), while a request is answered. */
+  private handler: ExchangeHandler | FetchExchange | null = null;
   private startedAt = new Date(0);
   private isClosed = false;
   /** True while `pump` runs: an exchange that ends inside it leaves the next one to that loop. */
@@ -267,19 +291,66 @@ export class Session implements Timed {
     this.head = head;
     if (this.ctx.accessLog !== null) this.startedAt = new Date();
     this.timer.arm("response", this.ctx.options.responseTimeout);
+    if (this.ctx.fetchApp !== null) {
+      this.startFetch(head, this.ctx.fetchApp);
+      return;
+    }
     this.exchange.begin(buildCgiVars(head, this.peer, this.headerKeys, this.ctx), head.hasBody);
     // Past --max-concurrency, the request gets the 503 app and the connection closes after it.
     const admitted = this.ctx.requestStarted(this.exchange.cgiVars);
-    if (!admitted) this.conn.closeAfterResponse();
+    this.runWsgi(admitted ? this.ctx.app : this.refuse());
+  }
+
+  /** A request past --max-concurrency: the connection closes after the 503 app answered. */
+  private refuse(): WSGIApplication {
+    this.conn.closeAfterResponse();
+    return this.ctx.overloadedApp;
+  }
+
+  /** Runs a WSGI application for the current request, through an `ExchangeHandler`. */
+  private runWsgi(app: WSGIApplication): void {
     const handler = new ExchangeHandler(this.exchange, this.ctx.serverSoftware);
     this.handler = handler;
     try {
-      handler
-        .handle(admitted ? this.ctx.app : this.ctx.overloadedApp)
-        ?.catch(this.onHandlerFailure);
+      handler.handle(app)?.catch(this.onHandlerFailure);
     } catch (error) {
       this.onHandlerFailure(error);
     }
+  }
+
+  /**
+   * A Fetch application's request, on the fast path (fetch-exchange.ts): no WSGI handler,
+   * the `Request` and the environ built only as far as the application reads them.
+   */
+  private startFetch(head: RequestHead, app: FetchApplication): void {
+    const ctx = this.ctx;
+    // The access log and the request hooks read the CGI variables; otherwise the request's
+    // bookkeeping (in flight, --max-concurrency, recycling) needs only its method and target.
+    const full =
+      ctx.accessLog !== null ||
+      ctx.hooks?.preRequest !== undefined ||
+      ctx.hooks?.postRequest !== undefined;
+    const cgiVars = full
+      ? buildCgiVars(head, this.peer, this.headerKeys, ctx)
+      : { REQUEST_METHOD: head.method, RAW_URI: head.target };
+    const exchange = this.exchange;
+    exchange.begin(cgiVars, head.hasBody);
+    if (!ctx.requestStarted(cgiVars)) {
+      this.runWsgi(this.refuse());
+      return;
+    }
+    const host = head.host ?? `${ctx.serverName}:${ctx.serverPort}`;
+    const request = new LazyRequest(
+      head,
+      `${ctx.scheme}://${host}`,
+      head.hasBody ? exchange.input : null,
+      ctx.options.keepUnderscoreHeaders,
+    );
+    const env = lazyEnviron(() => {
+      const vars = full ? cgiVars : buildCgiVars(head, this.peer, this.headerKeys, ctx);
+      return fetchEnviron(vars, exchange, ctx);
+    });
+    this.handler = FetchExchange.run(exchange, ctx, { app, request, env });
   }
 
   /** The exchange is over: logs it, then goes on to the next request or closes. */

@@ -103,3 +103,27 @@ describe("cli: load errors say where and why", () => {
     });
   }
 });
+
+describe("cli: loadApp takes a Fetch application object", () => {
+  writeFileSync(
+    join(dir, "fetch.mjs"),
+    "export default { fetch: () => new Response('hi') };\nexport const handler = () => new Response('hi');\nexport const nothing = null;\n",
+  );
+
+  it("returns an export with a fetch method as it is (a Hono app, export default { fetch })", async () => {
+    const app = await loadApp("fetch.mjs", dir);
+    assert.equal(typeof app, "object");
+    assert.equal(typeof (app as { fetch?: unknown }).fetch, "function");
+  });
+
+  it("takes a bare function for a WSGI app, whatever it returns", async () => {
+    assert.equal(typeof (await loadApp("fetch.mjs:handler", dir)), "function");
+  });
+
+  it("names what it found when the export is neither", async () => {
+    assert.match(
+      (await failure("fetch.mjs:nothing")).message,
+      /export "nothing" of "fetch.mjs" is null, not a WSGI application function nor an object with a fetch method/,
+    );
+  });
+});

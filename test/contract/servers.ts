@@ -4,6 +4,7 @@
  * loopback port for one exchange and requested over a real socket.
  */
 import { devNull } from "node:os";
+import { toFetchHandler } from "../../src/fetch.ts";
 import { serve } from "../../src/server.ts";
 import { makeServer, WSGIRequestHandler } from "../../src/simple-server.ts";
 import { BufferedErrorStream } from "../../src/streams.ts";
@@ -23,6 +24,25 @@ export const productionSurface = httpSurface("production server", async (app) =>
   if (typeof address === "string") throw new Error("expected a TCP address");
   return { port: address.port, close: () => server.close() };
 });
+
+/**
+ * The production server's Fetch fast path: the WSGI app bridged by `toFetchHandler` and
+ * served as a Fetch application object, so every case also runs through the lazy
+ * `Request`, the `Response` writer and the fast path's close rule.
+ */
+export const fetchFastPathSurface = httpSurface(
+  "production server, Fetch fast path (serve({ fetch: toFetchHandler(app) }))",
+  async (app) => {
+    const handler = toFetchHandler(app, { errors: new BufferedErrorStream() });
+    const server = await serve(
+      { fetch: (request) => handler(request) },
+      { port: 0, host: "127.0.0.1", errorLog: devNull, gracefulTimeout: 200 },
+    );
+    const { address } = server;
+    if (typeof address === "string") throw new Error("expected a TCP address");
+    return { port: address.port, close: () => server.close() };
+  },
+);
 
 /** A request handler whose error log (wsgi.errors, the access log) is kept, not printed. */
 class QuietRequestHandler extends WSGIRequestHandler {

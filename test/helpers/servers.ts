@@ -7,7 +7,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RunningServer, type ServeOptions, serve } from "../../src/server.ts";
+import {
+  type FetchApplication,
+  type RunningServer,
+  type ServeOptions,
+  serve,
+} from "../../src/server.ts";
 import type { WSGIApplication } from "../../src/types.ts";
 
 /** The repository's root directory. */
@@ -47,7 +52,7 @@ export interface TestServer {
  * then closes the server and removes the file.
  */
 export async function withServer(
-  app: WSGIApplication,
+  app: WSGIApplication | FetchApplication,
   options: ServeOptions,
   body: (t: TestServer) => Promise<void>,
 ): Promise<void> {
