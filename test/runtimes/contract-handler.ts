@@ -69,7 +69,11 @@ async function report(id: string, wait: number): Promise<Response> {
 }
 
 /** Serves the contract's cases (see the module comment). */
-export async function contractHandler(request: Request): Promise<Response> {
+export async function contractHandler(
+  request: Request,
+  env?: unknown,
+  ctx?: { waitUntil?(promise: Promise<unknown>): void },
+): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname.startsWith("/__probe/")) {
     return report(url.pathname.slice(9), Number(url.searchParams.get("wait") ?? 0));
@@ -90,5 +94,6 @@ export async function contractHandler(request: Request): Promise<Response> {
     request.headers.get("x-contract-surface") === "round trip"
       ? toFetchHandler(fromFetchHandler(toFetchHandler(app, { errors })), { errors })
       : toFetchHandler(app, { errors });
-  return handler(request);
+  // workerd keeps a request's work alive after its client left only under waitUntil.
+  return handler(request, env, ctx);
 }
