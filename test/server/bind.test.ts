@@ -159,7 +159,9 @@ describe("bind: systemd socket activation", () => {
 
   const activate = spawnSync("systemd-socket-activate", ["--help"], { stdio: "ignore" });
   it("serves under systemd-socket-activate", {
-    skip: activate.status !== 0 && "systemd-socket-activate is not installed",
+    skip:
+      activate.status !== 0 &&
+      "systemd-socket-activate is not installed (Debian package systemd): install it to run this test",
   }, async () => {
     const { server: probe, port } = await listeningSocket();
     await new Promise<void>((resolve) => probe.close(() => resolve()));

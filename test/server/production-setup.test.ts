@@ -218,7 +218,9 @@ ${site}
     }
   });
 
-  const logrotateMissing = !has("logrotate", "--version") && "logrotate is not installed";
+  const logrotateMissing =
+    !has("logrotate", "--version") &&
+    "logrotate is not installed (Debian package logrotate): install it to run this test";
   it("logrotate's rule moves the logs and SIGUSR1 has every worker reopen them", {
     skip: logrotateMissing,
   }, async () => {
