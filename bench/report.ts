@@ -253,6 +253,15 @@ function checks(results: Results, all: Summaries): Check[] {
       pass: load ? ok(py, (v) => v >= 10) : undefined,
     });
   }
+  const asyncRate = get(all.c50.rate, "ours-async") / get(all.c50.rate, BASE);
+  out.push({
+    name: "hello world, 50 connections, async WSGI app: req/s vs node:http",
+    ours: num(get(all.c50.rate, "ours-async")),
+    anchor: num(get(all.c50.rate, BASE)),
+    ratio: ratio(asyncRate),
+    target: "≥ 1.45×",
+    pass: ok(asyncRate, (v) => v >= 1.45),
+  });
   /** A row with no target: ours against node:http in `values`, and why it is shown. */
   const infoRow = (name: string, values: Record<string, number>, why: string): Check => ({
     name,
@@ -536,6 +545,7 @@ const COLORS: Record<string, string> = {
   ours: "#c62828",
   reference: "#ef9a9a",
   hono: "#ef6c00",
+  "ours-async": "#e57373",
   "hono-ours": "#ad1457",
   "hono-srvx": "#ffb300",
   cpython: "#1565c0",

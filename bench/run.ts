@@ -5,7 +5,7 @@
  *
  * Usage: node --import tsx bench/run.ts [--quick] [--only=ID,ID] [--skip=WORKLOAD,...] [--render]
  *   --quick     tiny durations and sizes, one repetition (a smoke test, under a minute)
- *   --only      servers to run, by id (ours, ours-read1, ours-read, reference, node-http, hono,
+ *   --only      servers to run, by id (ours, ours-async, ours-read1, ours-read, reference, node-http, hono,
  *               hono-ours, hono-srvx, cpython, gunicorn-sync, gunicorn-gthread); node:http
  *               always runs (the ratios need it)
  *   --skip      workloads to leave out: hello, transfer, memory, idle
@@ -153,6 +153,13 @@ const SERVERS: ServerDef[] = [
     short: "ours, read(65536)",
     command: (keepAlive) => [...compiled("ours.js")(keepAlive), "read"],
     only: ["transfer"],
+  },
+  {
+    id: "ours-async",
+    label: "wsgiref serve (ours), the same app as an async function",
+    short: "ours, async app",
+    command: (keepAlive) => [...compiled("ours.js")(keepAlive), "async"],
+    only: ["hello"],
   },
   {
     id: "reference",

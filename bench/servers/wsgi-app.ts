@@ -5,7 +5,7 @@
  * copied into memory the app reuses: nothing is allocated) unless the server was started
  * with `read1` or `read` as its last argument: `read1(65536)` hands out each piece as it
  * arrives (as node:http's `data` events), `read(65536)` exact 64 KiB pieces (as Python
- * apps read, copied across network reads).
+ * apps read, copied across network reads). With `async`, the app is an `async` function.
  */
 import type {
   ResponseBody,
@@ -54,7 +54,7 @@ async function upload(
   return [body];
 }
 
-export const app: WSGIApplication = (environ, startResponse) => {
+const syncApp: WSGIApplication = (environ, startResponse) => {
   const path = environ.PATH_INFO;
   if (path === "/download") {
     const size = downloadSize(environ.QUERY_STRING);
@@ -71,3 +71,13 @@ export const app: WSGIApplication = (environ, startResponse) => {
   ]);
   return [HELLO];
 };
+
+/**
+ * The app the server runs: as written above, or, with `async` as the server's last
+ * argument, the same app as an `async` function (the async WSGI path: every response
+ * goes through a promise).
+ */
+export const app: WSGIApplication =
+  process.argv.at(-1) === "async"
+    ? async (environ, startResponse) => syncApp(environ, startResponse)
+    : syncApp;
