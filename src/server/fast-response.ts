@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { delegateToStandard } from "./delegate.ts";
 
 /** What `new Headers(init)` takes. */
 export type HeaderInit = ConstructorParameters<typeof Headers>[0];
@@ -159,30 +160,7 @@ function standard(response: FastResponse): Response {
 
 // Everything else a Response has (body, bodyUsed, type, url, redirected, clone(), text(),
 // json(), ...) comes from the standard one.
-for (const name of Object.getOwnPropertyNames(NativeResponse.prototype)) {
-  if (name === "constructor" || Object.hasOwn(FastResponse.prototype, name)) continue;
-  const descriptor = Object.getOwnPropertyDescriptor(NativeResponse.prototype, name);
-  if (descriptor === undefined) continue;
-  if (typeof descriptor.value === "function") {
-    const method = descriptor.value as (...args: unknown[]) => unknown;
-    Object.defineProperty(FastResponse.prototype, name, {
-      value(this: FastResponse, ...args: unknown[]) {
-        return method.apply(standard(this), args);
-      },
-      writable: true,
-      configurable: true,
-    });
-  } else if (descriptor.get !== undefined) {
-    const get = descriptor.get;
-    Object.defineProperty(FastResponse.prototype, name, {
-      get(this: FastResponse) {
-        return get.call(standard(this));
-      },
-      configurable: true,
-    });
-  }
-}
-Object.setPrototypeOf(FastResponse.prototype, NativeResponse.prototype);
+delegateToStandard(FastResponse.prototype, NativeResponse.prototype, standard);
 Object.setPrototypeOf(FastResponse, NativeResponse);
 
 /**

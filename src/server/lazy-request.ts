@@ -12,6 +12,7 @@ import { isClientGone } from "../handlers/client-gone.ts";
 import type { RequestHead } from "../http/parser.ts";
 import type { BodyInputStream } from "../streams.ts";
 import { isHopByHop } from "../util.ts";
+import { delegateToStandard } from "./delegate.ts";
 
 /** How many bytes one pull of the body stream asks the connection for, at most. */
 const READ_SIZE = 64 * 1024;
@@ -241,27 +242,4 @@ export function cancelRequestBody(request: LazyRequest, reason: Error): void {
 
 // Every other member of Request (cache, mode, clone(), formData(), blob(), ...) comes from
 // the standard Request, made on first need.
-for (const name of Object.getOwnPropertyNames(Request.prototype)) {
-  if (name === "constructor" || Object.hasOwn(LazyRequest.prototype, name)) continue;
-  const descriptor = Object.getOwnPropertyDescriptor(Request.prototype, name);
-  if (descriptor === undefined) continue;
-  if (typeof descriptor.value === "function") {
-    const method = descriptor.value as (...args: unknown[]) => unknown;
-    Object.defineProperty(LazyRequest.prototype, name, {
-      value(this: LazyRequest, ...args: unknown[]) {
-        return method.apply(materialize(this), args);
-      },
-      writable: true,
-      configurable: true,
-    });
-  } else if (descriptor.get !== undefined) {
-    const get = descriptor.get;
-    Object.defineProperty(LazyRequest.prototype, name, {
-      get(this: LazyRequest) {
-        return get.call(materialize(this));
-      },
-      configurable: true,
-    });
-  }
-}
-Object.setPrototypeOf(LazyRequest.prototype, Request.prototype);
+delegateToStandard(LazyRequest.prototype, Request.prototype, materialize);
