@@ -2,6 +2,7 @@
  * Test helpers for running `wsgiref` as a child process (as a user or a process manager
  * would) and talking to it over fresh connections.
  */
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
@@ -215,4 +216,15 @@ export function get(
     req.on("error", reject);
     req.end();
   });
+}
+
+/** The worker pids that answer `n` requests (the fixture app answers its pid), each on a fresh connection. */
+export async function pidsOf(port: number, n: number): Promise<Set<number>> {
+  const pids = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const res = await get(port, "/");
+    assert.equal(res.status, 200);
+    pids.add(Number(res.body));
+  }
+  return pids;
 }

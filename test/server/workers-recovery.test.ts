@@ -3,22 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { FIXTURES, get, killAll, startCli } from "../helpers/cli.ts";
+import { FIXTURES, killAll, pidsOf, startCli } from "../helpers/cli.ts";
 
 const APP = join(FIXTURES, "app.ts");
 
 after(killAll);
-
-/** The pids that answer `n` requests, each on a fresh connection. */
-async function pidsOf(port: number, n: number): Promise<Set<number>> {
-  const pids = new Set<number>();
-  for (let i = 0; i < n; i++) {
-    const res = await get(port, "/");
-    assert.equal(res.status, 200);
-    pids.add(Number(res.body));
-  }
-  return pids;
-}
 
 /** A directory with an app module that a test rewrites as a deploy would. */
 function deployment() {

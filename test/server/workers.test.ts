@@ -5,22 +5,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type CliProcess, FIXTURES, get, killAll, startCli } from "../helpers/cli.ts";
+import { type CliProcess, FIXTURES, get, killAll, pidsOf, startCli } from "../helpers/cli.ts";
 
 const APP = join(FIXTURES, "app.ts");
 
 after(killAll);
-
-/** The pids that answer `n` requests, each on a fresh connection. */
-async function pidsOf(port: number, n: number): Promise<Set<number>> {
-  const pids = new Set<number>();
-  for (let i = 0; i < n; i++) {
-    const res = await get(port, "/");
-    assert.equal(res.status, 200);
-    pids.add(Number(res.body));
-  }
-  return pids;
-}
 
 /**
  * Requests `/` on fresh connections, two at a time, until `stop(pidsSeen)` is true (at
