@@ -10,7 +10,7 @@ import { Headers } from "../headers.ts";
 import type { ProtocolError } from "../http/errors.ts";
 import { type Limits, resolveLimits } from "../http/limits.ts";
 import { TextErrorStream } from "../streams.ts";
-import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "../types.ts";
+import type { ErrorStream, WSGIApplication } from "../types.ts";
 import { type AccessRecord, escapeControls, formatAccess } from "./access-log.ts";
 import { callRequestHook, type ServerHooks } from "./hooks.ts";
 import {
@@ -40,6 +40,16 @@ export interface InFlight {
   readonly id: string;
 }
 
+/** A request as the server tracks it: its CGI variables and whether it counts as in flight. */
+export interface InFlightRequest extends InFlight {
+  /** The request's CGI variables (the environ's strings). */
+  readonly cgiVars: Record<string, string>;
+  /** When the app was called (ms since the epoch); set by `requestStarted`. */
+  startedAt: number;
+  /** True between an admitting `requestStarted` and its `requestFinished`. */
+  counted: boolean;
+}
+
 const encoder = new TextEncoder();
 /**
  * The answer to a request over `maxConcurrency`: the app is not called. (The session
@@ -59,19 +69,37 @@ const overloaded: WSGIApplication = (_environ, startResponse) => {
  * A request's `wsgi.errors`: each line written goes to the error log with the time, pid,
  * level, and the request's method, path and id, so an app's traceback names its request.
  * (In the text format a write that does not end a line leaves the next one unprefixed;
- * in JSON each write is a record.)
+ * in JSON each write is a record.) Made per request for the price of one small object:
+ * the request is described only when a line is written.
  */
 class RequestErrorStream extends TextErrorStream {
-  constructor(write: (line: string) => void, format: LogFormat, request: LogRequest) {
-    let atLineStart = true;
-    super((text) => {
-      if (text === "") return;
-      if (format === "json" || atLineStart) {
-        const line = formatLogLine(format, "error", text, request);
-        write(format === "json" || text.endsWith("\n") ? line : line.slice(0, -1));
-      } else write(text);
-      atLineStart = text.endsWith("\n");
-    });
+  private atLineStart = true;
+
+  constructor(
+    private readonly writeLine: (line: string) => void,
+    private readonly format: LogFormat,
+    private readonly exchange: InFlightRequest,
+    private readonly vars = exchange.cgiVars,
+  ) {
+    super((text) => this.emit(text));
+  }
+
+  private emit(text: string): void {
+    if (text === "") return;
+    const format = this.format;
+    if (format === "json" || this.atLineStart) {
+      const line = formatLogLine(format, "error", text, this.request());
+      this.writeLine(format === "json" || text.endsWith("\n") ? line : line.slice(0, -1));
+    } else this.writeLine(text);
+    this.atLineStart = text.endsWith("\n");
+  }
+
+  /** The request this stream was made for, even if its connection went on to another. */
+  private request(): LogRequest {
+    const vars = this.vars;
+    if (this.exchange.cgiVars === vars) return this.exchange;
+    const path = vars.RAW_URI ?? vars.PATH_INFO ?? "-";
+    return { method: vars.REQUEST_METHOD ?? "-", path, id: requestId(vars.HTTP_X_REQUEST_ID) };
   }
 }
 
@@ -91,8 +119,8 @@ export class ServerContext {
   fetchApp: FetchApplication | null;
   /** The app that answers a request over `maxConcurrency` (503, `Retry-After: 1`). */
   readonly overloadedApp: WSGIApplication = overloaded;
-  /** The requests being answered, by environ, oldest first. */
-  readonly inFlight = new Map<WSGIEnvironment | Record<string, string>, InFlight>();
+  /** How many requests are being answered (admitted, not yet finished). */
+  inFlight = 0;
   /** Called when a request starts (the worker's heartbeat keeps the newest one for the watchdog). */
   onRequestStarted: ((request: InFlight) => void) | null = null;
   /** Called when the last request in flight finished. */
@@ -129,8 +157,6 @@ export class ServerContext {
   private rejectionsInWindow = 0;
   private suppressed = 0;
   private idleListeners: Array<() => void> = [];
-  /** The request whose exchange just ended, for its access log line. */
-  private finishing: InFlight | null = null;
   private overloadWindow = 0;
   private overloadCount = 0;
 
@@ -160,12 +186,9 @@ export class ServerContext {
     else {
       const write = this.openLog(options.accessLog);
       const format = options.accessLogFormat;
-      // Called right after requestFinished: the request that just finished gives the id.
       this.accessLog = (record) => {
         const durationMs = Date.now() - record.time.getTime();
-        const requestId = this.finishing?.id;
-        this.finishing = null;
-        write(formatAccess({ ...record, durationMs, requestId }, format));
+        write(formatAccess({ ...record, durationMs }, format));
       };
     }
   }
@@ -214,23 +237,21 @@ export class ServerContext {
    * has `maxConcurrency` requests in flight, and the request gets `overloadedApp` (503).
    * Every request, admitted or not, is ended with `requestFinished`.
    */
-  requestStarted(environ: Record<string, string>): boolean {
+  requestStarted(request: InFlightRequest): boolean {
     const max = this.options.maxConcurrency;
-    if (max > 0 && this.inFlight.size >= max) {
+    if (max > 0 && this.inFlight >= max) {
       this.metrics?.rejected("ERR_OVERLOADED");
       this.logOverload();
       return false;
     }
-    const request: InFlight = {
-      method: environ.REQUEST_METHOD ?? "-",
-      path: environ.RAW_URI ?? environ.PATH_INFO ?? "-",
-      startedAt: Date.now(),
-      id: requestId(environ.HTTP_X_REQUEST_ID),
-    };
-    this.inFlight.set(environ, request);
+    this.inFlight++;
+    request.counted = true;
+    request.startedAt = Date.now();
     this.onRequestStarted?.(request);
     const preRequest = this.hooks?.preRequest;
-    if (preRequest) callRequestHook(preRequest, "preRequest", this.logHookError, [environ]);
+    if (preRequest) {
+      callRequestHook(preRequest, "preRequest", this.logHookError, [request.cgiVars]);
+    }
     return true;
   }
 
@@ -239,23 +260,23 @@ export class ServerContext {
    * status and headers the app gave (undefined if it gave none).
    */
   requestFinished(
-    environ: Record<string, string>,
+    request: InFlightRequest,
     status: string | undefined,
     headers: Iterable<readonly [string, string]> | undefined,
   ): void {
-    const request = this.inFlight.get(environ);
-    if (request === undefined) return;
-    this.finishing = request;
-    this.inFlight.delete(environ);
-    if (this.inFlight.size === 0) this.onIdle?.();
-    this.metrics?.requestFinished(status, Date.now() - request.startedAt);
+    if (!request.counted) return;
+    request.counted = false;
+    if (--this.inFlight === 0) this.onIdle?.();
+    if (this.metrics === null && this.hooks?.postRequest === undefined) return;
+    const elapsed = Date.now() - request.startedAt;
+    this.metrics?.requestFinished(status, elapsed);
     const postRequest = this.hooks?.postRequest;
     if (postRequest) {
       const sent =
         headers === undefined || headers instanceof Headers
           ? headers
           : new Headers([...headers].map(([name, value]): [string, string] => [name, value]));
-      const args = [environ, status, sent, Date.now() - request.startedAt];
+      const args = [request.cgiVars, status, sent, elapsed];
       callRequestHook(postRequest, "postRequest", this.logHookError, args);
     }
   }
@@ -264,12 +285,7 @@ export class ServerContext {
   readonly logHookError = (line: string): void => this.logError(line);
 
   /** The `wsgi.errors` of one request: error log lines that name the request. */
-  requestErrors(environ: Record<string, string>): ErrorStream {
-    const request = this.inFlight.get(environ) ?? {
-      method: environ.REQUEST_METHOD ?? "-",
-      path: environ.RAW_URI ?? environ.PATH_INFO ?? "-",
-      id: requestId(environ.HTTP_X_REQUEST_ID),
-    };
+  requestErrors(request: InFlightRequest): ErrorStream {
     return new RequestErrorStream(this.writeError, this.options.logFormat, request);
   }
 
@@ -283,7 +299,7 @@ export class ServerContext {
     this.overloadCount = 0;
     this.log(
       "warning",
-      `ERR_OVERLOADED 503: ${count} request(s) refused since the last report: ${this.inFlight.size} in flight, --max-concurrency ${this.options.maxConcurrency}`,
+      `ERR_OVERLOADED 503: ${count} request(s) refused since the last report: ${this.inFlight} in flight, --max-concurrency ${this.options.maxConcurrency}`,
     );
   }
 

@@ -14,8 +14,9 @@ import type { ResponseHeader } from "../http/response.ts";
 import { BodyInputStream } from "../streams.ts";
 import type { ErrorStream } from "../types.ts";
 import type { BodyFeed } from "./body-feed.ts";
-import type { ServerContext } from "./context.ts";
+import type { InFlightRequest, ServerContext } from "./context.ts";
 import type { Exchange } from "./handler.ts";
+import { requestId } from "./log.ts";
 import type { Output } from "./output.ts";
 
 /** The `wsgi.input` of every request without a body: always at its end, so one can be shared. */
@@ -31,9 +32,16 @@ export interface ExchangeHost {
   exchangeDone(status: string | undefined, bytesSent: number): void;
 }
 
-/** One connection's exchanges, one at a time: what `ExchangeHandler` reads and writes. */
-export class ConnectionExchange implements Exchange {
+/**
+ * One connection's exchanges, one at a time: what `ExchangeHandler` reads and writes, and
+ * the bookkeeping of the request in flight (what the logs and the watchdog say about it).
+ */
+export class ConnectionExchange implements Exchange, InFlightRequest {
   cgiVars: Record<string, string> = {};
+  /** When the app was called (ms since the epoch), once the request was admitted. */
+  startedAt = 0;
+  /** True while the request counts as in flight (admitted, not yet finished). */
+  counted = false;
   input: BodyInputStream = NO_BODY;
   readonly scheme: string;
   readonly multiprocess: boolean;
@@ -46,6 +54,7 @@ export class ConnectionExchange implements Exchange {
   private readonly feed: BodyFeed;
   private readonly ctx: ServerContext;
   private readonly host: ExchangeHost;
+  private assignedId: string | undefined = undefined;
 
   constructor(
     conn: ServerConnection,
@@ -66,6 +75,7 @@ export class ConnectionExchange implements Exchange {
   /** Readies the exchange for a new request with these variables and, maybe, a body. */
   begin(cgiVars: Record<string, string>, hasBody: boolean): void {
     this.cgiVars = cgiVars;
+    this.assignedId = undefined;
     this.rejected = false;
     this.feed.reset();
     this.input = hasBody
@@ -73,9 +83,25 @@ export class ConnectionExchange implements Exchange {
       : NO_BODY;
   }
 
+  /** The request method, for the logs. */
+  get method(): string {
+    return this.cgiVars.REQUEST_METHOD ?? "-";
+  }
+
+  /** The request target as received, for the logs. */
+  get path(): string {
+    return this.cgiVars.RAW_URI ?? this.cgiVars.PATH_INFO ?? "-";
+  }
+
+  /** The request id of the logs, made on first use: its `X-Request-ID`, else `<pid>-<n>`. */
+  get id(): string {
+    this.assignedId ??= requestId(this.cgiVars.HTTP_X_REQUEST_ID);
+    return this.assignedId;
+  }
+
   /** The error log, as this request's `wsgi.errors` (its lines name the request). */
   get errors(): ErrorStream {
-    return this.ctx.requestErrors(this.cgiVars);
+    return this.ctx.requestErrors(this);
   }
 
   get requestError(): ProtocolError | null {

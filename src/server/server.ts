@@ -158,7 +158,7 @@ async function listen(
   const metricsServer =
     single && ctx.metrics !== null && options.metricsBind !== undefined
       ? await serveMetrics(options.metricsBind, async () =>
-          renderPrometheus((ctx.metrics as Metrics).snapshot(ctx.inFlight.size)),
+          renderPrometheus((ctx.metrics as Metrics).snapshot(ctx.inFlight)),
         )
       : null;
   const sendMetrics = (id: number) => {
@@ -166,7 +166,7 @@ async function listen(
     const reply: MetricsReply = {
       wsgiref: "metrics",
       id,
-      snapshot: ctx.metrics.snapshot(ctx.inFlight.size),
+      snapshot: ctx.metrics.snapshot(ctx.inFlight),
     };
     process.send?.(reply);
   };

@@ -69,7 +69,7 @@ function fetchEnviron(
   const environ: Record<string, unknown> = { ...vars };
   if (ctx.serverSoftware !== undefined) environ.SERVER_SOFTWARE ??= ctx.serverSoftware;
   environ["wsgi.input"] = exchange.input;
-  environ["wsgi.errors"] = ctx.errorStream;
+  environ["wsgi.errors"] = exchange.errors;
   environ["wsgi.version"] = [1, 0];
   environ["wsgi.run_once"] = false;
   environ["wsgi.url_scheme"] = ctx.scheme;
@@ -297,7 +297,7 @@ export class Session implements Timed {
     }
     this.exchange.begin(buildCgiVars(head, this.peer, this.headerKeys, this.ctx), head.hasBody);
     // Past --max-concurrency, the request gets the 503 app and the connection closes after it.
-    const admitted = this.ctx.requestStarted(this.exchange.cgiVars);
+    const admitted = this.ctx.requestStarted(this.exchange);
     this.runWsgi(admitted ? this.ctx.app : this.refuse());
   }
 
@@ -335,7 +335,7 @@ export class Session implements Timed {
       : { REQUEST_METHOD: head.method, RAW_URI: head.target };
     const exchange = this.exchange;
     exchange.begin(cgiVars, head.hasBody);
-    if (!ctx.requestStarted(cgiVars)) {
+    if (!ctx.requestStarted(exchange)) {
       this.runWsgi(this.refuse());
       return;
     }
@@ -358,9 +358,10 @@ export class Session implements Timed {
     const head = this.head;
     this.head = null;
     this.handler = null;
-    const vars = this.exchange.cgiVars;
-    if (head !== null) this.ctx.requestFinished(vars, status, this.exchange.responseHeaders);
-    this.exchange.responseHeaders = undefined;
+    const exchange = this.exchange;
+    const vars = exchange.cgiVars;
+    if (head !== null) this.ctx.requestFinished(exchange, status, exchange.responseHeaders);
+    exchange.responseHeaders = undefined;
     if (head !== null && this.ctx.accessLog !== null) {
       this.ctx.accessLog({
         // After the app ran: a proxyFix in front of it put the client's address there.
@@ -370,8 +371,9 @@ export class Session implements Timed {
         // A HEAD response carries no body, whatever the app returned.
         bytes: head.method === "HEAD" ? 0 : bytesSent,
         time: this.startedAt,
-        referer: this.exchange.cgiVars.HTTP_REFERER,
-        userAgent: this.exchange.cgiVars.HTTP_USER_AGENT,
+        referer: vars.HTTP_REFERER,
+        userAgent: vars.HTTP_USER_AGENT,
+        requestId: exchange.id,
       });
     }
     this.output.flush();
