@@ -26,12 +26,7 @@ export abstract class GatewayHandler extends BaseHandler {
   /** `http` or `https`, as the gateway knows it. */
   protected scheme = "http";
   /** The client: connected until it goes away, which aborts the exchange (docs/disconnects.md). */
-  readonly link = new ClientLink();
-
-  constructor() {
-    super();
-    this.link.onGone(() => this.abort());
-  }
+  readonly link = new ClientLink(this);
 
   /** The environ starts as a copy of the request's variables. */
   protected override createEnviron(): WSGIEnvironment {

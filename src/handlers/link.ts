@@ -18,8 +18,15 @@ import { clientGone } from "./client-gone.ts";
 /** Connected until `disconnect()`; after that, `check()` throws and `guard()` rejects. */
 export class ClientLink {
   private isGone = false;
-  private readonly waiters = new Set<(error: Error) => void>();
-  private readonly listeners: Array<() => void> = [];
+  // Made on first use: most exchanges never wait on the client nor add a listener.
+  private waiters: Set<(error: Error) => void> | null = null;
+  private listeners: Array<() => void> | null = null;
+  private readonly owner: { abort(): void } | undefined;
+
+  /** @param owner aborted first when the client goes away (the handler of the exchange) */
+  constructor(owner?: { abort(): void }) {
+    this.owner = owner;
+  }
 
   /** True once the client went away. */
   get gone(): boolean {
@@ -30,16 +37,23 @@ export class ClientLink {
   disconnect(): void {
     if (this.isGone) return;
     this.isGone = true;
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const reject of waiters) reject(clientGone());
-    for (const listener of this.listeners.splice(0)) listener();
+    this.owner?.abort();
+    const waiters = this.waiters;
+    this.waiters = null;
+    if (waiters !== null) for (const reject of waiters) reject(clientGone());
+    const listeners = this.listeners;
+    this.listeners = null;
+    if (listeners !== null) for (const listener of listeners) listener();
   }
 
   /** Runs `listener` when the client goes away (at once if it already has). */
   onGone(listener: () => void): void {
-    if (this.isGone) listener();
-    else this.listeners.push(listener);
+    if (this.isGone) {
+      listener();
+      return;
+    }
+    this.listeners ??= [];
+    this.listeners.push(listener);
   }
 
   /** Throws the `ECONNRESET` error if the client went away. */
@@ -51,14 +65,16 @@ export class ClientLink {
   guard<T>(promise: PromiseLike<T>): Promise<T> {
     if (this.isGone) return Promise.reject(clientGone());
     return new Promise<T>((resolve, reject) => {
-      this.waiters.add(reject);
+      this.waiters ??= new Set();
+      const waiters = this.waiters;
+      waiters.add(reject);
       promise.then(
         (value) => {
-          this.waiters.delete(reject);
+          waiters.delete(reject);
           resolve(value);
         },
         (error: unknown) => {
-          this.waiters.delete(reject);
+          waiters.delete(reject);
           reject(error);
         },
       );

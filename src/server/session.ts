@@ -188,7 +188,12 @@ export class Session implements Timed {
   }
 
   private onData(data: Uint8Array): void {
-    this.timer.during(() => this.receive(data));
+    this.timer.eventStarted();
+    try {
+      this.receive(data);
+    } finally {
+      this.timer.eventEnded();
+    }
   }
 
   private receive(data: Uint8Array): void {

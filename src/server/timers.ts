@@ -50,14 +50,14 @@ export class ConnectionTimer {
     return this.eventTime || this.clock();
   }
 
-  /** Runs `handle` with the clock read once for all of it (a data event). */
-  during(handle: () => void): void {
+  /** A data event begins: the clock is read once for all of it, until `eventEnded`. */
+  eventStarted(): void {
     this.eventTime = this.clock();
-    try {
-      handle();
-    } finally {
-      this.eventTime = 0;
-    }
+  }
+
+  /** The data event is over: `now()` reads the clock again. */
+  eventEnded(): void {
+    this.eventTime = 0;
   }
 }
 
