@@ -4,6 +4,8 @@
  * log scale centred on node:http = 1×).
  */
 
+import type { SseDropResult } from "./sse-drop.ts";
+
 /** A server as the report names it. */
 export interface ServerInfo {
   id: string;
@@ -75,6 +77,8 @@ export interface Results {
     transfer: number;
     memory: number;
     idle: number;
+    /** SSE streams dropped at once (absent from older runs). */
+    sse?: number;
     concurrency: number[];
   };
   machine: {
@@ -96,6 +100,8 @@ export interface Results {
   download: Record<string, TransferRun[]>;
   upload: Record<string, TransferRun[]>;
   memory: Record<string, MemoryResult>;
+  /** 1,000 SSE streams on our Fetch fast path, dropped at once (absent from older runs). */
+  sse?: SseDropResult;
   failures: string[];
 }
 
@@ -378,6 +384,17 @@ function checks(results: Results, all: Summaries): Check[] {
     target: "< 300 MiB",
     pass: idle ? idle.open === idle.count && idle.rss < 300 * MiB : undefined,
   });
+  const sse = results.sse;
+  if (sse) {
+    out.push({
+      name: `${num(sse.count)} SSE streams dropped at once: RSS 2 s after vs before (${num(sse.aborted)} signals aborted in ${num(sse.ms)} ms)`,
+      ours: mib(sse.after),
+      anchor: mib(sse.before),
+      ratio: ratio(sse.after / sse.before),
+      target: "≤ 1.1×, every signal aborted",
+      pass: sse.aborted === sse.count && sse.after <= 1.1 * sse.before,
+    });
+  }
   return out;
 }
 

@@ -39,6 +39,7 @@ import {
   wrk,
 } from "./harness.ts";
 import { type MemoryResult, type Results, render, type ServerInfo } from "./report.ts";
+import { sseDrop } from "./sse-drop.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -65,6 +66,7 @@ const config = quick
       transfer: 8 * MiB,
       memory: 64 * MiB,
       idle: 200,
+      sse: 100,
     }
   : {
       warmup: 2,
@@ -78,6 +80,7 @@ const config = quick
       transfer: 100 * MiB,
       memory: 1024 * MiB,
       idle: 5000,
+      sse: 1000,
     };
 /**
  * The hello-world workloads: keep-alive at 50 and at 1 connection, and a new connection
@@ -542,6 +545,18 @@ async function main(): Promise<void> {
     if (!server) continue;
     if (!skip.has("memory")) await memory(results, server);
     if (!skip.has("idle")) await idle(results, server);
+  }
+  if (!skip.has("sse") && (!only || only.includes("hono-ours"))) {
+    log(`sse: ${config.sse} event streams on ours (Fetch fast path), dropped at once`);
+    try {
+      results.sse = await sseDrop(config.sse, quick ? 1 : 3, log);
+      const { ms, before, after } = results.sse;
+      log(
+        `  all aborted in ${ms} ms; RSS ${(before / MiB).toFixed(1)} -> ${(after / MiB).toFixed(1)} MiB`,
+      );
+    } catch (error) {
+      results.failures.push(`sse: ${(error as Error).message}`);
+    }
   }
   results.machine.loadAfter = loadavg()[0] ?? 0;
   results.seconds = Math.round((Date.now() - began) / 1000);
