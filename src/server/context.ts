@@ -74,14 +74,17 @@ const overloaded: WSGIApplication = (_environ, startResponse) => {
  */
 class RequestErrorStream extends TextErrorStream {
   private atLineStart = true;
+  private readonly writeLine: (line: string) => void;
+  private readonly format: LogFormat;
+  private readonly exchange: InFlightRequest;
+  private readonly vars: Record<string, string>;
 
-  constructor(
-    private readonly writeLine: (line: string) => void,
-    private readonly format: LogFormat,
-    private readonly exchange: InFlightRequest,
-    private readonly vars = exchange.cgiVars,
-  ) {
+  constructor(writeLine: (line: string) => void, format: LogFormat, exchange: InFlightRequest) {
     super((text) => this.emit(text));
+    this.writeLine = writeLine;
+    this.format = format;
+    this.exchange = exchange;
+    this.vars = exchange.cgiVars;
   }
 
   private emit(text: string): void {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -11,7 +12,10 @@ after(killAll);
 const dir = mkdtempSync(join(tmpdir(), "wsgiref-log-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** `/boom` throws; `/nap` answers after 50 ms; anything else answers at once. */
+/**
+ * `/boom` throws; `/nap` answers after 50 ms; `/late` answers at once and writes to its
+ * `wsgi.errors` 25 ms later; anything else answers at once.
+ */
 const APP = join(dir, "app.ts");
 writeFileSync(
   APP,
@@ -19,6 +23,10 @@ writeFileSync(
 export const app = async (environ, startResponse) => {
   if (environ.PATH_INFO === "/boom") throw new Error("the app broke");
   if (environ.PATH_INFO === "/nap") await new Promise((r) => setTimeout(r, 50));
+  if (environ.PATH_INFO === "/late") {
+    const errors = environ["wsgi.errors"];
+    setTimeout(() => errors.write("written late\\n"), 25);
+  }
   startResponse("200 OK", [["Content-Type", "text/plain"]]);
   return [new TextEncoder().encode("ok")];
 };
@@ -106,6 +114,30 @@ describe("log: --log-format json and the access log formats, end to end", () => 
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
     for (const line of server.stderr.split("\n").filter(Boolean))
       assert.doesNotThrow(() => JSON.parse(line), line);
+  });
+
+  it("names the request a wsgi.errors was made for, even once its connection serves the next", async () => {
+    const server = startCli(["serve", APP, "--port", "0", "--log-format", "json"]);
+    const port = await server.port();
+    const socket = connect(port, "127.0.0.1");
+    let received = "";
+    socket.on("data", (data: Buffer) => {
+      received += data.toString("latin1");
+    });
+    const ask = (path: string, id: string) =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: t\r\nX-Request-ID: ${id}\r\n\r\n`);
+    ask("/late", "first");
+    await server.until(() => received.includes("\r\n\r\nok"), "the first response");
+    // The same connection is on /nap when /late's line is written.
+    ask("/nap", "second");
+    await server.until(() => records(server.stderr).length >= 1, "the late record");
+    await server.until(() => received.split("HTTP/1.1 200").length === 3, "the second response");
+    socket.destroy();
+    const [late] = records(server.stderr);
+    assert.equal(late?.message, "written late");
+    assert.equal(late?.path, "/late");
+    assert.equal(late?.request_id, "first");
+    assert.deepEqual(await server.stop(), { code: 0, signal: null });
   });
 
   it("fills a gunicorn-style access format, %(D)s being the duration in microseconds", async () => {
