@@ -294,6 +294,7 @@ async function helloAndTransfers(results: Results, skip: Set<string>): Promise<v
   try {
     if (!skip.has("hello")) {
       for (const { key, connections: c, headers, title } of HELLO) {
+        if (skip.has(key)) continue;
         log(`hello world, ${title}, ${config.reps} × ${config.duration}s`);
         if (config.warmup > 0 && key === HELLO[0].key) {
           for (const [id, r] of running) {
