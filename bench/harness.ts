@@ -11,6 +11,24 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/**
+ * Compiles the Node servers with `tsc -p bench/tsconfig.servers.json` into bench/out/build
+ * (plain JavaScript, as deployed); false if tsc failed (it printed why).
+ */
+export function compileServers(): boolean {
+  const bench = dirname(fileURLToPath(import.meta.url));
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      join(dirname(bench), "node_modules", "typescript", "bin", "tsc"),
+      "-p",
+      join(bench, "tsconfig.servers.json"),
+    ],
+    { stdio: "inherit" },
+  );
+  return tsc.status === 0;
+}
+
 /** The core the load generator (and the harness) runs on. */
 export const CLIENT_CPU = 0;
 /** The core the server under test runs on. */

@@ -20,6 +20,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import {
   CLIENT_CPU,
+  compileServers,
   cpuSeconds,
   download,
   firstLine,
@@ -509,16 +510,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(join(OUT, "raw"), { recursive: true });
   log("compiling the servers (bench/tsconfig.servers.json)");
-  const tsc = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, "node_modules", "typescript", "bin", "tsc"),
-      "-p",
-      join(BENCH, "tsconfig.servers.json"),
-    ],
-    { stdio: "inherit" },
-  );
-  if (tsc.status !== 0) {
+  if (!compileServers()) {
     log("bench: compiling the servers failed");
     process.exit(1);
   }

@@ -1,7 +1,7 @@
 /**
- * Issue 13's disconnect target, at scale (not a test), and a step of `npm run bench`: 1,000 Server-Sent Events streams on
- * our server's Fetch fast path, each idle after its first event, dropped by their clients
- * all at once. Every `request.signal` must abort and every stream be cancelled, and the
+ * Issue 13's disconnect target, at scale (not a test), and a step of `npm run bench`:
+ * 1,000 Server-Sent Events streams on our server's Fetch fast path, each idle after its
+ * first event, dropped by their clients all at once. Every `request.signal` must abort and every stream be cancelled, and the
  * server's RSS must come back to within 10% of where it was before they opened.
  *
  * Alone: node --import tsx bench/sse-drop.ts [connections] [warm-up rounds] (default 1000
@@ -10,11 +10,10 @@
  * grows over the first rounds as the heap reaches its working size, then stays flat (no
  * leak), so the measured round comes after the warm-up ones.
  */
-import { spawnSync } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { rss, sleep, startServer } from "./harness.ts";
+import { compileServers, rss, sleep, startServer } from "./harness.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -103,16 +102,7 @@ export async function sseDrop(
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const tsc = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, "node_modules", "typescript", "bin", "tsc"),
-      "-p",
-      join(BENCH, "tsconfig.servers.json"),
-    ],
-    { stdio: "inherit" },
-  );
-  if (tsc.status !== 0) process.exit(1);
+  if (!compileServers()) process.exit(1);
   const count = Number(process.argv[2] ?? 1000);
   const { before, open, after, ms } = await sseDrop(count, Number(process.argv[3] ?? 3));
   const ratio = after / before;
